@@ -1,0 +1,70 @@
+"""Where a result came from: package versions, backend, device and git commit."""
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+_PACKAGES = ("invariance", "keras", "tensorflow", "jax", "torch", "numpy", "albumentations", "pandas")
+
+
+@functools.lru_cache(maxsize=None)
+def versions() -> dict[str, str]:
+    """Installed versions of the packages that shape results (absent ones are left out)."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def backend() -> str:
+    """The active Keras backend name."""
+    import keras
+
+    return keras.backend.backend()
+
+
+@functools.lru_cache(maxsize=None)
+def device() -> str:
+    """A short description of the compute device Keras uses, e.g. ``gpu:0 (NVIDIA H100)`` or ``cpu (2 cores)``."""
+    import keras
+
+    try:
+        devices = keras.distribution.list_devices()
+    except Exception:  # a broken accelerator stack must not stop provenance
+        devices = []
+    accel = [d for d in devices if not d.lower().startswith("cpu")]
+    if accel:
+        detail = ""
+        if backend() == "jax":
+            import jax
+
+            detail = f" ({getattr(jax.devices()[0], 'device_kind', '')})"
+        return f"{accel[0].lower()}{detail}"
+    return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
+
+
+@functools.lru_cache(maxsize=None)
+def git_sha(start: str | os.PathLike | None = None) -> str | None:
+    """The git commit of the source tree (``+dirty`` when it has uncommitted changes), or None."""
+    where = Path(start) if start else Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
+                             timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance() -> dict[str, Any]:
+    """Everything above in one dict, for ``metrics.json`` and ``manifest.json``."""
+    return {"backend": backend(), "device": device(), "versions": versions(), "git_sha": git_sha()}
