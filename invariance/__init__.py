@@ -1,4 +1,14 @@
-"""invariance: measure how architecture and augmentation shape a CNN's invariance."""
+"""invariance: measure how architecture and augmentation shape a CNN's invariance.
+
+The top-level names are imported lazily, so ``import invariance`` is cheap and chooses the
+Keras backend before keras loads. Importing :mod:`invariance.models` registers the custom
+layers that ``keras.saving.load_model`` needs (``import invariance.models`` or any use of
+``build_model``/``load_model`` does it).
+"""
+from __future__ import annotations
+
+import importlib
+
 from invariance.backend import configure as _configure
 
 _configure()
@@ -6,4 +16,30 @@ _configure()
 from invariance.errors import InvarianceError, SpecError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["InvarianceError", "SpecError", "__version__"]
+
+# public name -> module that defines it
+_LAZY = {
+    "Dataset": "invariance.data",
+    "load_dataset": "invariance.data",
+    "build_model": "invariance.models",
+    "create_model": "invariance.models",
+    "register_model": "invariance.models",
+    "resolve_model_spec": "invariance.models",
+    "model_cost": "invariance.models",
+    "load_model": "invariance.models",
+    "PRESETS": "invariance.models",
+    "train": "invariance.training",
+    "TrainSpec": "invariance.training",
+    "AugmentationSpec": "invariance.augment",
+    "evaluate": "invariance.harness",
+    "load_study": "invariance.study",
+    "run_study": "invariance.study",
+}
+
+__all__ = ["InvarianceError", "SpecError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'invariance' has no attribute {name!r}")
