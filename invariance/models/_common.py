@@ -1,0 +1,87 @@
+"""Pieces shared by the zoo's builders: seeds, input checks and the classifier head."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+import numpy as np
+
+from invariance.errors import SpecError
+
+
+class SeedStream:
+    """Distinct, reproducible integer seeds for the initializers of one model.
+
+    Keras initializers given the same integer seed return the same values, so every layer
+    needs its own seed. They are drawn in layer-creation order from ``default_rng(seed)``:
+    the same model seed gives the same weights, with no global state touched.
+    With ``seed=None`` every initializer is left unseeded (fresh random weights).
+    """
+
+    def __init__(self, seed: int | None):
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def __call__(self) -> int | None:
+        return None if self._rng is None else int(self._rng.integers(0, 2**31 - 1))
+
+    def glorot(self) -> keras.initializers.Initializer:
+        return keras.initializers.GlorotUniform(seed=self())
+
+    def normal(self, stddev: float) -> keras.initializers.Initializer:
+        return keras.initializers.RandomNormal(stddev=stddev, seed=self())
+
+
+def check_input_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
+    """Returns ``input_shape`` as (H, W, C) ints; raises SpecError if it is not one."""
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        shape = None
+    if (shape is None or len(shape) != 3
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in shape)):
+        raise SpecError("input_shape", "must be (height, width, channels) with positive integers", input_shape)
+    return tuple(int(v) for v in shape)
+
+
+def check_num_classes(num_classes: int) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+        raise SpecError("num_classes", "must be an integer >= 2", num_classes)
+    return int(num_classes)
+
+
+def check_seed(seed: int | None) -> int | None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise SpecError("seed", "must be a non-negative integer or None", seed)
+    return None if seed is None else int(seed)
+
+
+def shape_text(input_shape: Sequence[int]) -> str:
+    return "x".join(str(v) for v in input_shape)
+
+
+def classifier_head(x, *, hidden: Sequence[int], activation: str, batch_norm: bool, dropout: float,
+                    num_classes: int, seeds: SeedStream, prefix: str):
+    """Hidden dense layers, dropout and the ``logits`` layer.
+
+    The last hidden layer (its activation) is named ``embedding``; with no hidden layers the
+    caller must already have named the layer producing ``x`` ``embedding``. Dropout, when
+    used, sits between ``embedding`` and ``logits`` (identity at inference).
+
+    Returns:
+        The logits tensor, shape (N, num_classes), float32.
+    """
+    for i, units in enumerate(hidden, 1):
+        last = i == len(hidden)
+        if batch_norm:
+            x = keras.layers.Dense(units, use_bias=False, kernel_initializer=seeds.glorot(),
+                                   name=f"{prefix}dense{i}")(x)
+            x = keras.layers.BatchNormalization(name=f"{prefix}bn{i}")(x)
+            x = keras.layers.Activation(activation, name="embedding" if last else f"{prefix}act{i}")(x)
+        else:
+            x = keras.layers.Dense(units, activation=activation, kernel_initializer=seeds.glorot(),
+                                   name="embedding" if last else f"{prefix}dense{i}")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, seed=seeds(), name="head_dropout")(x)
+    # float32 logits keep the loss stable under a mixed-precision policy.
+    return keras.layers.Dense(num_classes, kernel_initializer=seeds.glorot(), dtype="float32",
+                              name="logits")(x)
