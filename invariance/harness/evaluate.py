@@ -1,0 +1,410 @@
+"""The invariance harness: sweeps, grids, random-k draws and walks on any Keras classifier.
+
+:func:`evaluate` returns one tidy table (columns :data:`COLUMNS`). How it runs:
+
+* One compiled function transforms a batch on the device and runs the model on it
+  (:class:`invariance.harness.inference.Inference`).
+* The untransformed ("clean") pass runs once. Its outputs serve as the reference of
+  consistency, KL and the embedding metrics, and they *are* the outputs of every identity
+  point: identity points are never recomputed, so the identity gives ``accuracy`` equal to
+  the clean accuracy and ``consistency`` exactly 1.
+* All sweep, grid and walk points are pooled and deduplicated; every (image, point) pair
+  then streams through in batches of ``batch_size`` pairs, many points per forward pass,
+  in image-major order. Per-point sums, per-image grid flags and per-image walk traces are
+  updated batch by batch, so memory does not grow with the number of points.
+* Random-k draws stream the same way, one point per pair.
+
+Row conventions (downstream code relies on them; ``layer`` is ``""`` except for equivariance):
+
+========================  ===============================================  ==============
+sweep                     metric                                           dx..scale
+========================  ===============================================  ==============
+``clean``                 ``accuracy``                                     identity point
+axis (``dx`` ...)         each requested point metric, per point            the point
+axis                      ``mean_consistency`` (mean over its points)      NaN
+grid name                 each requested point metric, per point            the point
+grid name                 ``grid_accuracy``, ``mean_consistency``          NaN
+``random_k``              ``random_accuracy``, ``worst_of_k_accuracy``     NaN
+``walk``                  ``flip_rate``, ``mac``                           NaN
+``equivariance``          ``equivariance_error`` per layer and shift        dx, dy = shift
+========================  ===============================================  ==============
+
+``n`` is the number of images behind each value.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from invariance.errors import InvarianceError, SpecError, in_range
+from invariance.harness import metrics as M
+from invariance.harness.inference import Inference, model_input_shape, model_num_classes
+from invariance.harness.specs import resolve_grids, resolve_metrics, resolve_random_k, resolve_sweeps, resolve_walk
+from invariance.transforms import AXES, IDENTITY, check_fill, check_interpolation, keras_transforms
+
+COLUMNS = ("sweep", "dx", "dy", "angle", "scale", "metric", "value", "n", "layer")
+"""Columns of the harness's table, in order."""
+
+DEFAULT_BATCH_SIZE = 512
+
+
+def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = None, random_k: Any = None,
+             walks: Any = None, metrics: Any = ("accuracy", "consistency", "kl"), fill: str = "constant",
+             interpolation: str = "bilinear", batch_size: int = DEFAULT_BATCH_SIZE,
+             embedding_layer: str | None = None, equivariance: bool = False, seed: int = 0,
+             progress: bool = False) -> pd.DataFrame:
+    """Measures a classifier's invariance to shifts, rotations and scalings.
+
+    Args:
+        model: Any Keras classifier taking float32 NHWC images in [0, 1] and returning logits
+            (or probabilities, when its last layer is a softmax).
+        x: Images (N, H, W, C), float in [0, 1] or uint8 (divided by 255).
+        y: Integer labels (N,).
+        sweeps: ``{axis: values}`` (e.g. ``{"dx": "-8:8:1", "angle": [-10, 0, 10]}``) or Sweeps.
+        grids: ``{name: {axis: values}}`` (e.g. ``{"translation_map": {"dx": "-6:6:1", "dy": "-6:6:1"}}``).
+        random_k: ``{"k": 10, "limits": {"dx": 3, "dy": 3, "angle": 30}}``, an int k, or a RandomKSpec.
+        walks: The number of 1-px diagonal steps, ``{"steps": n}`` or a WalkSpec.
+        metrics: Point metrics, from ``accuracy, consistency, kl, embedding_cosine, embedding_distance``.
+        fill: ``constant`` (zeros), ``wrap``, ``reflect`` or ``nearest``.
+        interpolation: ``bilinear`` or ``nearest``.
+        batch_size: (image, point) pairs per forward pass.
+        embedding_layer: Layer whose output the embedding metrics compare; by default the
+            layer named ``embedding``, else the input of the last Dense layer.
+        equivariance: Also add :func:`invariance.harness.equivariance.equivariance_error` rows.
+        seed: Seed of the random-k draws (the only randomness).
+        progress: Show a progress bar.
+
+    Returns:
+        A DataFrame with columns :data:`COLUMNS` (see the module docstring for the rows).
+        ``df.attrs`` records the settings, the embedding layer and the output kind.
+    """
+    sweep_list = resolve_sweeps(sweeps)
+    grid_list = resolve_grids(grids)
+    random_spec = resolve_random_k(random_k)
+    walk_spec = resolve_walk(walks)
+    metric_names = resolve_metrics(metrics)
+    check_fill(fill)
+    check_interpolation(interpolation)
+    _check_int("batch_size", batch_size, 1)
+    _check_int("seed", seed, 0)
+    x, y = prepare_inputs(x, y)
+    check_model_fits(model, x.shape[1:], y)
+
+    wants_embedding = any(m in M.EMBEDDING_METRICS for m in metric_names)
+    inference = Inference(model, embedding=wants_embedding, embedding_layer=embedding_layer,
+                          fill=fill, interpolation=interpolation)
+    n, height, width = len(x), x.shape[1], x.shape[2]
+
+    point_sets = [s.points() for s in sweep_list] + [g.points() for g in grid_list]
+    walk_points = walk_spec.points() if walk_spec else np.zeros((0, 4))
+    unique, inverse = _pool_points(point_sets + [walk_points])
+    is_identity = np.all(unique == np.asarray(IDENTITY), axis=1)
+    random_points = random_spec.points(n, seed) if random_spec else np.zeros((n, 0, 4))
+    total = n + n * int((~is_identity).sum()) + random_points.shape[0] * random_points.shape[1]
+
+    with _progress_bar(progress, total) as tick:
+        runner = _Runner(inference, x, y, batch_size=batch_size, tick=tick)
+        clean = runner.clean()
+        stats = _PointStats(clean, len(unique), metric_names, from_logits=inference.from_logits)
+        offsets = np.cumsum([0] + [len(p) for p in point_sets])
+        for gi, grid in enumerate(grid_list):
+            stats.track_grid(inverse[offsets[len(sweep_list) + gi]:offsets[len(sweep_list) + gi + 1]])
+        if walk_spec:
+            stats.track_walk(inverse[offsets[-1]:])
+        for u in np.flatnonzero(is_identity):
+            stats.add(np.arange(n), np.full(n, u), clean.outputs, clean.embeddings)
+        computed = np.flatnonzero(~is_identity)
+        if len(computed):
+            table = keras_transforms(unique[computed], height=height, width=width)
+            runner.product(table, lambda img, col, out, emb: stats.add(img, computed[col], out, emb))
+        draws_correct = None
+        if random_spec:
+            draws_correct = runner.per_image(random_points, clean)
+
+    rows = [_row("clean", IDENTITY, "accuracy", clean.accuracy, n)]
+    for i, sweep in enumerate(sweep_list):
+        rows += _point_rows(sweep.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names, n)
+    for gi, grid in enumerate(grid_list):
+        i = len(sweep_list) + gi
+        rows += _point_rows(grid.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names, n)
+        rows.append(_row(grid.name, None, "grid_accuracy", float(np.mean(stats.grid_ok[gi])), n))
+    if random_spec:
+        rows.append(_row("random_k", None, "random_accuracy", float(np.mean(draws_correct)), n))
+        rows.append(_row("random_k", None, "worst_of_k_accuracy", float(np.mean(draws_correct.all(axis=1))), n))
+    if walk_spec:
+        rows.append(_row("walk", None, "flip_rate", float(np.mean(M.flips(stats.walk_top1))), n))
+        rows.append(_row("walk", None, "mac", float(np.mean(M.abs_changes(stats.walk_prob))), n))
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if equivariance:
+        from invariance.harness.equivariance import equivariance_error
+
+        frame = pd.concat([frame, equivariance_error(model, x, batch_size=min(batch_size, 256))], ignore_index=True)
+    frame.attrs.update({"fill": fill, "interpolation": interpolation, "seed": seed, "samples": n,
+                        "embedding_layer": inference.embedding_name,
+                        "outputs": "logits" if inference.from_logits else "probabilities"})
+    return frame
+
+
+def prepare_inputs(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Checks images and labels; returns float32 NHWC images in [0, 1] and int64 labels.
+
+    Raises:
+        SpecError: On a wrong rank, length mismatch, non-integer labels or float pixels
+            outside [0, 1].
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 4:
+        raise SpecError("x", "must be images of shape (N, H, W, C)", x.shape)
+    if len(x) == 0:
+        raise SpecError("x", "must hold at least one image", x.shape)
+    if y.shape != (len(x),):
+        raise SpecError("y", f"must be integer labels of shape ({len(x)},)", y.shape)
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
+            y = y.astype(np.int64)
+        else:
+            raise SpecError("y", "must be integer labels", y.dtype)
+    if np.any(y < 0):
+        raise SpecError("y", "labels must be >= 0", int(y.min()))
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    elif np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer):
+        x = x.astype(np.float32, copy=False)
+        lo, hi = float(x.min()), float(x.max())
+        if lo < -1e-6 or hi > 1 + 1e-6:
+            raise SpecError("x", "float images must be in [0, 1] (uint8 images are divided by 255)",
+                            f"values in [{lo:g}, {hi:g}]")
+    else:
+        raise SpecError("x", "must be float images in [0, 1] or uint8", x.dtype)
+    return np.ascontiguousarray(x), y.astype(np.int64)
+
+
+def check_model_fits(model: Any, image_shape: tuple, labels: np.ndarray | None = None, *,
+                     num_classes: int | None = None, what: str = "the images") -> None:
+    """Raises InvarianceError, naming both shapes, when the model cannot take these images or labels.
+
+    Args:
+        model: A Keras model.
+        image_shape: (H, W, C) of the images.
+        labels: Labels to check against the model's output size (optional).
+        num_classes: The dataset's class count, which must equal the output size (optional).
+        what: How to call the images in the message (e.g. ``"dataset fashion_mnist"``).
+    """
+    expected = model_input_shape(model)
+    image_shape = tuple(int(d) for d in image_shape)
+    if expected is not None:
+        fits = len(expected) == len(image_shape) and all(e is None or e == d for e, d in zip(expected, image_shape))
+        if not fits:
+            raise InvarianceError(f"the model takes images of shape {_shape(expected)} but {what} have shape "
+                                  f"{_shape(image_shape)}; use a model built for this input (or the --canvas it "
+                                  f"was trained with)")
+    outputs = model_num_classes(model)
+    if outputs is None:
+        return
+    if num_classes is not None and outputs != num_classes:
+        raise InvarianceError(f"the model has {outputs} outputs but {what} have {num_classes} classes")
+    if labels is not None and len(labels) and int(labels.max()) >= outputs:
+        raise InvarianceError(f"the model has {outputs} outputs but the labels go up to {int(labels.max())}")
+
+
+def evaluation_set(dataset: Any, samples: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """The evaluation images: the first ``samples`` test images in a fixed stratified order.
+
+    The order is ``invariance.data.subsets.stratified_order(y_test, seed=0)``, so any prefix
+    is as class-balanced as possible and the same ``samples`` always gives the same images.
+    ``samples=None`` (or >= the test size) takes all test images, in the same order.
+
+    Args:
+        dataset: An ``invariance.data.Dataset``.
+        samples: Number of images, or None for all.
+
+    Returns:
+        (x float32 (S, H, W, C) in [0, 1], y int64 (S,), indices into the test split int64 (S,),
+        a sentence saying which images these are).
+    """
+    from invariance.data import to_float
+    from invariance.data.subsets import stratified_order
+
+    n_test = len(dataset.y_test)
+    if samples is not None:
+        _check_int("samples", samples, 1)
+    order = np.asarray(stratified_order(dataset.y_test, seed=0), dtype=np.int64)
+    if samples is None or samples >= n_test:
+        indices = order
+        description = f"all {n_test} test images of {dataset.name} (in stratified order, seed 0)"
+    else:
+        indices = order[:samples]
+        description = (f"the first {samples} of {n_test} test images of {dataset.name} "
+                       f"in stratified order (seed 0)")
+    x = np.asarray(to_float(dataset.x_test[indices]), dtype=np.float32)
+    return x, np.asarray(dataset.y_test[indices], dtype=np.int64), indices, description
+
+
+# --------------------------------------------------------------------------- internals
+
+class _Clean:
+    """Outputs of the untransformed pass, the reference of every metric."""
+
+    def __init__(self, outputs: np.ndarray, embeddings: np.ndarray | None, labels: np.ndarray, from_logits: bool):
+        self.outputs = outputs
+        self.embeddings = embeddings
+        self.top1 = M.top1(outputs)
+        self.logp = M.log_probabilities(outputs, from_logits=from_logits)
+        self.accuracy = float(np.mean(self.top1 == labels))
+        self.labels = labels
+        self.scale = M.mean_pairwise_distance(embeddings) if embeddings is not None else float("nan")
+
+
+class _Runner:
+    """Streams (image, transform) pairs through the inference function in batches."""
+
+    def __init__(self, inference: Inference, x: np.ndarray, y: np.ndarray, *, batch_size: int, tick: Callable):
+        self.inference, self.x, self.y = inference, x, y
+        self.batch_size = batch_size
+        self.tick = tick
+
+    def clean(self) -> _Clean:
+        outs, embs = [], []
+        for start in range(0, len(self.x), self.batch_size):
+            out, emb = self.inference.identity(self.x[start:start + self.batch_size])
+            outs.append(out)
+            embs.append(emb)
+            self.tick(len(out))
+        emb = np.concatenate(embs) if embs[0] is not None else None
+        return _Clean(np.concatenate(outs), emb, self.y, self.inference.from_logits)
+
+    def product(self, table: np.ndarray, consume: Callable) -> None:
+        """Every image under every transform of ``table`` (T, 8); ``consume(img, col, out, emb)``."""
+        t = len(table)
+        total = len(self.x) * t
+        for start in range(0, total, self.batch_size):
+            pair = np.arange(start, min(start + self.batch_size, total))
+            img, col = pair // t, pair % t
+            out, emb = self.inference(self.x[img], table[col])
+            consume(img, col, out, emb)
+            self.tick(len(pair))
+
+    def per_image(self, points: np.ndarray, clean: _Clean) -> np.ndarray:
+        """Each image under its own k points (N, k, 4); returns correct (N, k) bool."""
+        n, k = points.shape[:2]
+        flat = points.reshape(-1, 4)
+        table = keras_transforms(flat, height=self.x.shape[1], width=self.x.shape[2])
+        identity = np.all(flat == np.asarray(IDENTITY), axis=1)
+        correct = np.zeros(n * k, dtype=bool)
+        for start in range(0, n * k, self.batch_size):
+            pair = np.arange(start, min(start + self.batch_size, n * k))
+            img = pair // k
+            out, _ = self.inference(self.x[img], table[pair])
+            top = M.top1(out)
+            same = identity[pair]
+            top[same] = clean.top1[img[same]]  # the identity reuses the clean pass, as everywhere
+            correct[pair] = top == self.y[img]
+            self.tick(len(pair))
+        return correct.reshape(n, k)
+
+
+class _PointStats:
+    """Per-point sums over images, plus per-image grid flags and walk traces."""
+
+    def __init__(self, clean: _Clean, n_points: int, metric_names: tuple[str, ...], *, from_logits: bool):
+        self.clean = clean
+        self.n_points = n_points
+        self.from_logits = from_logits
+        self.names = tuple(dict.fromkeys(("accuracy", "consistency", *metric_names)))
+        self.sums = {name: np.zeros(n_points) for name in self.names}
+        self.grid_members: list[np.ndarray] = []
+        self.grid_ok: list[np.ndarray] = []
+        self.walk_slot = None
+        self.walk_top1 = self.walk_prob = None
+
+    def track_grid(self, point_ids: np.ndarray) -> None:
+        member = np.zeros(self.n_points, dtype=bool)
+        member[point_ids] = True
+        self.grid_members.append(member)
+        self.grid_ok.append(np.ones(len(self.clean.labels), dtype=bool))
+
+    def track_walk(self, point_ids: np.ndarray) -> None:
+        self.walk_slot = np.full(self.n_points, -1)
+        self.walk_slot[point_ids] = np.arange(len(point_ids))
+        n = len(self.clean.labels)
+        self.walk_top1 = np.zeros((n, len(point_ids)), dtype=np.int64)
+        self.walk_prob = np.zeros((n, len(point_ids)))
+
+    def add(self, img: np.ndarray, point: np.ndarray, outputs: np.ndarray, emb: np.ndarray | None) -> None:
+        clean = self.clean
+        top = M.top1(outputs)
+        ok = top == clean.labels[img]
+        values = {"accuracy": ok, "consistency": top == clean.top1[img]}
+        logp = None
+        if "kl" in self.names or self.walk_slot is not None:
+            logp = M.log_probabilities(outputs, from_logits=self.from_logits)
+        if "kl" in self.names:
+            values["kl"] = M.kl_divergence(clean.logp[img], logp)
+        if "embedding_cosine" in self.names:
+            values["embedding_cosine"] = M.cosine_similarity(emb, clean.embeddings[img])
+        if "embedding_distance" in self.names:
+            values["embedding_distance"] = M.normalized_distance(emb, clean.embeddings[img], clean.scale)
+        for name, v in values.items():
+            self.sums[name] += np.bincount(point, weights=v.astype(np.float64), minlength=self.n_points)
+        for member, flags in zip(self.grid_members, self.grid_ok):
+            flags[img[member[point] & ~ok]] = False
+        if self.walk_slot is not None:
+            slot = self.walk_slot[point]
+            on = slot >= 0
+            self.walk_top1[img[on], slot[on]] = top[on]
+            self.walk_prob[img[on], slot[on]] = M.tracked_probability(logp[on], clean.top1[img[on]])
+
+    def mean(self, name: str, point: int) -> float:
+        return float(self.sums[name][point] / len(self.clean.labels))
+
+
+def _pool_points(point_sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Unique points over all sets, and each set's rows as indices into them (concatenated)."""
+    stacked = np.concatenate([p.reshape(-1, 4) for p in point_sets]) if point_sets else np.zeros((0, 4))
+    if len(stacked) == 0:
+        return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+    unique, inverse = np.unique(stacked + 0.0, axis=0, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+def _point_rows(name: str, points: np.ndarray, ids: np.ndarray, stats: _PointStats,
+                metric_names: tuple[str, ...], n: int) -> list[dict]:
+    rows = []
+    for point, u in zip(points, ids):
+        for metric in metric_names:
+            rows.append(_row(name, point, metric, stats.mean(metric, u), n))
+    rows.append(_row(name, None, "mean_consistency", float(np.mean([stats.mean("consistency", u) for u in ids])), n))
+    return rows
+
+
+def _row(sweep: str, point: Any, metric: str, value: float, n: int, layer: str = "") -> dict:
+    coords = dict(zip(AXES, (float(v) for v in point))) if point is not None else dict.fromkeys(AXES, np.nan)
+    return {"sweep": sweep, **coords, "metric": metric, "value": float(value), "n": int(n), "layer": layer}
+
+
+def _shape(shape: tuple) -> str:
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+
+
+def _check_int(field: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise SpecError(field, "must be an integer", value)
+    return in_range(field, int(value), low)
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
+    if not enabled:
+        yield lambda k: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("image x transform pairs"),
+               TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("evaluate", total=total)
+        yield lambda k: bar.advance(task, k)

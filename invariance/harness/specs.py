@@ -1,0 +1,227 @@
+"""Typed specs of what the harness measures: sweeps, grids, random-k draws and walks.
+
+Each ``resolve_*`` helper accepts the plain forms users write (dicts from YAML or the CLI)
+or the typed objects, validates them up front and returns typed objects. Errors name the
+field (``sweeps.dx``, ``grids.translation_map.angle``), the rule and the value received.
+:class:`EvaluationSpec` bundles everything for a study's ``evaluate:`` section and parses
+with :func:`invariance.config.parse_spec`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from invariance.errors import SpecError, in_range
+from invariance.harness.axes import check_axis_name, parse_axis_values
+from invariance.harness.metrics import POINT_METRICS
+from invariance.harness.points import diagonal_walk, grid_points, parse_limits, random_points, sweep_points
+from invariance.transforms import check_fill, check_interpolation
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+RESERVED_NAMES = ("clean", "random_k", "walk", "equivariance")
+"""Row ``sweep`` names the harness itself uses; a grid may not take them."""
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One axis varied with the others at identity. Its rows carry ``sweep = axis``."""
+
+    axis: str
+    values: tuple[float, ...]
+
+    @property
+    def name(self) -> str:
+        return self.axis
+
+    def points(self) -> np.ndarray:
+        """float64 (T, 4)."""
+        return sweep_points(self.axis, list(self.values))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The product of several axes, named (e.g. ``translation_map``)."""
+
+    name: str
+    axes: tuple[tuple[str, tuple[float, ...]], ...]
+
+    def points(self) -> np.ndarray:
+        """float64 (prod of axis lengths, 4), the last axis varying fastest."""
+        return grid_points({a: list(v) for a, v in self.axes}, field=f"grids.{self.name}")
+
+
+@dataclass(frozen=True)
+class RandomKSpec:
+    """``k`` uniform draws per image inside ``limits`` (Engstrom et al. 2019's random and worst-of-k).
+
+    ``limits`` maps an axis to a number ``L`` (``[-L, L]``; for scale ``[1 - L, 1 + L]``) or
+    a pair ``[low, high]``. The draws use the ``seed`` given to ``evaluate``.
+    """
+
+    k: int = 10
+    limits: dict[str, Any] = field(default_factory=lambda: {"dx": 3, "dy": 3, "angle": 30})
+
+    def __post_init__(self):
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)):
+            raise SpecError("k", "must be an integer", self.k)
+        in_range("k", self.k, 1, 10_000)
+        parse_limits(self.limits, field="limits")
+
+    def bounds(self) -> np.ndarray:
+        """float64 (4, 2): low and high per axis dx, dy, angle, scale."""
+        return parse_limits(self.limits, field="limits")
+
+    def points(self, n_images: int, seed: int) -> np.ndarray:
+        """float64 (n_images, k, 4), drawn with ``np.random.default_rng(seed)``."""
+        return random_points(np.random.default_rng(seed), n_images, self.k, self.bounds())
+
+
+@dataclass(frozen=True)
+class WalkSpec:
+    """A 1-px diagonal walk of ``steps`` steps from the untransformed image (Azulay & Weiss 2019)."""
+
+    steps: int = 8
+
+    def __post_init__(self):
+        if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)):
+            raise SpecError("steps", "must be an integer", self.steps)
+        in_range("steps", self.steps, 1, 10_000)
+
+    def points(self) -> np.ndarray:
+        """float64 (steps + 1, 4): shifts (0, 0), (1, 1), ..."""
+        return diagonal_walk(self.steps)
+
+
+def resolve_sweeps(obj: Any, *, field: str = "sweeps") -> tuple[Sweep, ...]:
+    """Sweeps from ``None``, ``{axis: values}``, a :class:`Sweep` or a list of them."""
+    if obj is None:
+        return ()
+    if isinstance(obj, Sweep):
+        return (obj,)
+    if isinstance(obj, Mapping):
+        out = []
+        for axis, values in obj.items():
+            check_axis_name(axis, field=f"{field}.{axis}")
+            out.append(Sweep(axis, tuple(parse_axis_values(axis, values, field=f"{field}.{axis}").tolist())))
+        return tuple(out)
+    if isinstance(obj, (list, tuple)) and all(isinstance(s, Sweep) for s in obj):
+        axes = [s.axis for s in obj]
+        if len(set(axes)) != len(axes):
+            raise SpecError(field, "must name each axis at most once", axes)
+        return tuple(obj)
+    raise SpecError(field, "must be a mapping of axis (dx, dy, angle, scale) to values, e.g. {dx: '-8:8:1'}", obj)
+
+
+def resolve_grids(obj: Any, *, field: str = "grids") -> tuple[Grid, ...]:
+    """Grids from ``None``, ``{name: {axis: values}}``, a :class:`Grid` or a list of them."""
+    if obj is None:
+        return ()
+    if isinstance(obj, Grid):
+        obj = [obj]
+    if isinstance(obj, Mapping):
+        out = []
+        for name, axes in obj.items():
+            sub = f"{field}.{name}"
+            _check_name(name, field=sub)
+            if not isinstance(axes, Mapping) or not axes:
+                raise SpecError(sub, "must be a non-empty mapping of axis (dx, dy, angle, scale) to values", axes)
+            resolved = tuple((check_axis_name(a, field=f"{sub}.{a}"),
+                              tuple(parse_axis_values(a, v, field=f"{sub}.{a}").tolist())) for a, v in axes.items())
+            grid = Grid(str(name), resolved)
+            grid.points()  # checks the total size now, not in the middle of a run
+            out.append(grid)
+        return tuple(out)
+    if isinstance(obj, (list, tuple)) and all(isinstance(g, Grid) for g in obj):
+        names = [g.name for g in obj]
+        if len(set(names)) != len(names):
+            raise SpecError(field, "grid names must be unique", names)
+        return tuple(obj)
+    raise SpecError(field, "must be a mapping of grid name to {axis: values}, "
+                           "e.g. {translation_map: {dx: '-6:6:1', dy: '-6:6:1'}}", obj)
+
+
+def resolve_random_k(obj: Any, *, field: str = "random_k") -> RandomKSpec | None:
+    """``None``, an int k (default limits), ``{k, limits}`` or a :class:`RandomKSpec`."""
+    from invariance.config import parse_spec
+
+    if obj is None or isinstance(obj, RandomKSpec):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
+        obj = {"k": int(obj)}
+    return parse_spec(RandomKSpec, obj, path=field)
+
+
+def resolve_walk(obj: Any, *, field: str = "walks") -> WalkSpec | None:
+    """``None``, an int (steps), ``{steps}`` or a :class:`WalkSpec`."""
+    from invariance.config import parse_spec
+
+    if obj is None or isinstance(obj, WalkSpec):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
+        obj = {"steps": int(obj)}
+    return parse_spec(WalkSpec, obj, path=field)
+
+
+def resolve_metrics(obj: Any, *, field: str = "metrics") -> tuple[str, ...]:
+    """Point metrics by name, from a list or a comma-separated string; order kept, no repeats."""
+    if isinstance(obj, str):
+        obj = [m.strip() for m in obj.split(",") if m.strip()]
+    if not isinstance(obj, (list, tuple)) or not obj:
+        raise SpecError(field, "must be a non-empty list of " + ", ".join(POINT_METRICS), obj)
+    out: list[str] = []
+    for i, name in enumerate(obj):
+        if name not in POINT_METRICS:
+            raise SpecError(f"{field}[{i}]", "must be one of " + ", ".join(repr(m) for m in POINT_METRICS), name)
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def _check_name(name: Any, *, field: str) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise SpecError(field, "a grid name must be an identifier (letters, digits, _ or -)", name)
+    if name in RESERVED_NAMES:
+        raise SpecError(field, "a grid name must not be one of " + ", ".join(repr(r) for r in RESERVED_NAMES), name)
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    """Everything the harness measures for one model: a study's ``evaluate:`` section.
+
+    ``samples`` is the number of test images (the first in the fixed stratified order; None:
+    all). The other fields are the keyword arguments of :func:`invariance.harness.evaluate`.
+    """
+
+    samples: int | None = None
+    sweeps: dict[str, Any] = field(default_factory=dict)
+    grids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    random_k: RandomKSpec | None = None
+    walks: WalkSpec | None = None
+    metrics: tuple[str, ...] = ("accuracy", "consistency", "kl")
+    fill: str = "constant"
+    interpolation: str = "bilinear"
+    batch_size: int = 512
+    embedding_layer: str | None = None
+    equivariance: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.samples is not None:
+            in_range("samples", self.samples, 1)
+        resolve_sweeps(self.sweeps, field="sweeps")
+        resolve_grids(self.grids, field="grids")
+        object.__setattr__(self, "metrics", resolve_metrics(self.metrics))
+        check_fill(self.fill)
+        check_interpolation(self.interpolation)
+        in_range("batch_size", self.batch_size, 1)
+
+    def evaluate_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`invariance.harness.evaluate` (all but ``samples``)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "samples"}
+        out["sweeps"] = dict(self.sweeps) or None
+        out["grids"] = dict(self.grids) or None
+        return out
