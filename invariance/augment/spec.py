@@ -1,0 +1,408 @@
+"""Augmentation specs: typed, validated up front, with one short label each.
+
+Three kinds:
+
+* ``none``;
+* ``geometric``: random ranges for the shared transform point (dx, dy, angle, scale) of
+  :mod:`invariance.transforms`, with a fill mode, an interpolation and the execution path;
+* ``albumentations``: any list of albumentations transforms by class name and kwargs,
+  checked against albumentations itself when the spec is built, so a typo fails before
+  anything trains.
+
+Range conventions (geometric):
+
+* ``shift: s`` means dx and dy each uniform in ``[-s, s]``; ``shift: [lo, hi]`` uses that
+  range for both. Values are pixels, **except that a range whose largest magnitude is
+  below 1 (for example ``shift: 0.1``) is a fraction of the image size**: dx of the width,
+  dy of the height. So sub-pixel shift ranges cannot be asked for; nobody needs them.
+* ``rotate: r`` means the angle is uniform in ``[-r, r]`` degrees (> 0 counter-clockwise);
+  ``rotate: [lo, hi]`` as given.
+* ``scale: s`` with ``0 <= s < 1`` means the factor is uniform in ``[1 - s, 1 + s]`` (the
+  convention of Keras' ``RandomZoom`` factor and albumentations' ``scale_limit``);
+  ``scale: [lo, hi]`` as given (``0 < lo <= hi``).
+
+A geometric spec whose ranges are all the identity resolves to ``none``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import inspect
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+from invariance.config import parse_spec, to_dict
+from invariance.errors import SpecError, in_range
+from invariance.transforms import check_fill, check_interpolation
+
+PATHS = ("auto", "device", "albumentations")
+KINDS = ("none", "geometric", "albumentations")
+
+Range = tuple[float, float]
+
+
+def _as_range(name: str, value: Any, *, single) -> Range:
+    """A number becomes a range through ``single``; a pair is checked for order."""
+    if isinstance(value, (int, float)):
+        return single(float(value))
+    lo, hi = (float(v) for v in value)
+    if lo > hi:
+        raise SpecError(name, "must be [min, max] with min <= max", [lo, hi])
+    return lo, hi
+
+
+def _symmetric(name: str):
+    def single(v: float) -> Range:
+        if v < 0:
+            raise SpecError(name, "a single number r means the range [-r, r] and must be >= 0; "
+                                  "give [min, max] for another range", v)
+        return (-v if v else 0.0), v
+    return single
+
+
+def _scale_single(v: float) -> Range:
+    if not 0 <= v < 1:
+        raise SpecError("scale", "a single number s means the range [1 - s, 1 + s] and must be in [0, 1); "
+                                 "give [min, max] (e.g. [0.8, 1.2]) for another range", v)
+    return 1.0 - v, 1.0 + v
+
+
+@dataclass(frozen=True)
+class GeometricSpec:
+    """Random ranges for the shared transform point; see the module docstring for units.
+
+    After construction ``shift``, ``rotate`` and ``scale`` are always ``(lo, hi)`` tuples.
+    """
+
+    shift: float | tuple[float, float] = 0.0
+    rotate: float | tuple[float, float] = 0.0
+    scale: float | tuple[float, float] = 0.0
+    fill: str = "constant"
+    interpolation: str = "bilinear"
+    path: Literal["auto", "device", "albumentations"] = "auto"
+
+    def __post_init__(self):
+        shift = _as_range("shift", self.shift, single=_symmetric("shift"))
+        rotate = _as_range("rotate", self.rotate, single=_symmetric("rotate"))
+        for v in rotate:
+            in_range("rotate", v, -360.0, 360.0)
+        scale = _as_range("scale", self.scale, single=_scale_single)
+        if scale[0] <= 0:
+            raise SpecError("scale", "must be [min, max] with 0 < min <= max", list(scale))
+        object.__setattr__(self, "shift", shift)
+        object.__setattr__(self, "rotate", rotate)
+        object.__setattr__(self, "scale", scale)
+        check_fill(self.fill)
+        check_interpolation(self.interpolation)
+
+    @property
+    def shift_is_fraction(self) -> bool:
+        """True when ``shift`` is a fraction of the image size (its largest magnitude < 1)."""
+        m = max(abs(v) for v in self.shift)
+        return 0 < m < 1
+
+    @property
+    def is_identity(self) -> bool:
+        """True when every sampled point would be the identity."""
+        return self.shift == (0.0, 0.0) and self.rotate == (0.0, 0.0) and self.scale == (1.0, 1.0)
+
+
+# --- albumentations ------------------------------------------------------------------
+
+# Abstract or non-2D classes that subclass BasicTransform but cannot be used on an image.
+_NOT_USABLE = {"BasicTransform", "DualTransform", "ImageOnlyTransform", "NoOp", "Transform3D"}
+
+
+@functools.lru_cache(maxsize=None)
+def albumentations_names() -> tuple[str, ...]:
+    """Names of the albumentations transform classes usable on a 2D image, sorted."""
+    import albumentations as A
+
+    base3d = getattr(A, "Transform3D", None)
+    out = []
+    for name in dir(A):
+        obj = getattr(A, name)
+        if not (isinstance(obj, type) and issubclass(obj, A.BasicTransform)) or name in _NOT_USABLE:
+            continue
+        if inspect.isabstract(obj) or (base3d is not None and issubclass(obj, base3d)):
+            continue
+        out.append(name)
+    return tuple(sorted(out))
+
+
+def build_albumentations_transform(name: str, kwargs: Mapping[str, Any]) -> Any:
+    """Builds ``albumentations.<name>(**kwargs)``; every problem becomes a SpecError.
+
+    Unknown kwargs only warn in albumentations; here they are errors.
+
+    Raises:
+        SpecError: ``name`` is not a usable transform (field ``""``, the parser adds the
+            list position) or albumentations rejects the kwargs (field ``name``).
+    """
+    import albumentations as A
+
+    names = albumentations_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise SpecError("", f"is not an albumentations transform; {hint}allowed names are {', '.join(names)}", name)
+    cls = getattr(A, name)
+    params = inspect.signature(cls.__init__).parameters
+    accepted = [p for p in params if p != "self" and params[p].kind not in (inspect.Parameter.VAR_POSITIONAL,
+                                                                           inspect.Parameter.VAR_KEYWORD)]
+    unknown = [k for k in kwargs if k not in accepted]
+    if unknown:
+        raise SpecError(name, f"unknown argument {unknown[0]!r}; {name} accepts {', '.join(accepted)}", dict(kwargs))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            return cls(**dict(kwargs))
+    except Exception as err:  # albumentations raises pydantic, Value and Type errors alike
+        lines = [ln.strip() for ln in str(err).splitlines()
+                 if ln.strip() and not ln.strip().startswith("For further information")]
+        detail = "; ".join(lines[:6]) or type(err).__name__
+        raise SpecError(name, f"albumentations rejected the arguments ({detail}); {name} accepts "
+                              f"{', '.join(accepted)}", dict(kwargs)) from None
+
+
+@dataclass(frozen=True)
+class AlbumentationsTransform:
+    """One albumentations transform: its class name and constructor kwargs."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        build_albumentations_transform(self.name, self.kwargs)
+
+    def build(self) -> Any:
+        """A fresh albumentations transform instance (each worker thread needs its own)."""
+        return build_albumentations_transform(self.name, self.kwargs)
+
+
+@dataclass(frozen=True)
+class AugmentationSpec:
+    """What augmentation a training run uses.
+
+    Attributes:
+        kind: ``none``, ``geometric`` or ``albumentations``.
+        geometric: The ranges, for kind ``geometric``.
+        albumentations: The transform list, for kind ``albumentations``.
+    """
+
+    kind: Literal["none", "geometric", "albumentations"] = "none"
+    geometric: GeometricSpec | None = None
+    albumentations: tuple[AlbumentationsTransform, ...] = ()
+
+    def __post_init__(self):
+        if self.kind == "geometric" and self.geometric is None:
+            raise SpecError("geometric", "is required when kind is 'geometric'", None)
+        if self.kind != "geometric" and self.geometric is not None:
+            raise SpecError("geometric", f"must be empty when kind is {self.kind!r}", to_dict(self.geometric))
+        if self.kind == "albumentations" and not self.albumentations:
+            raise SpecError("albumentations", "must list at least one transform when kind is 'albumentations'",
+                            list(self.albumentations))
+        if self.kind != "albumentations" and self.albumentations:
+            raise SpecError("albumentations", f"must be empty when kind is {self.kind!r}",
+                            [to_dict(t) for t in self.albumentations])
+
+    @property
+    def path(self) -> str | None:
+        """The requested execution path (``auto`` unresolved), or None for ``none``."""
+        if self.kind == "geometric":
+            return self.geometric.path
+        return "albumentations" if self.kind == "albumentations" else None
+
+
+NONE = AugmentationSpec()
+
+# The path ``auto`` takes on each backend, from benchmarks/train_throughput.py (cnn_pool,
+# batch 128, images/s relative to plain training, same run; see execution_path).
+AUTO_PATH = {"tensorflow": "device", "jax": "device", "torch": "device"}
+
+
+def execution_path(spec: Any, *, backend: str | None = None) -> str | None:
+    """Where the augmentation runs: ``device``, ``albumentations``, or None for ``none``.
+
+    ``auto`` picks the faster path on the backend (``AUTO_PATH``); an albumentations
+    transform list always runs on the host.
+    """
+    spec = resolve_augmentation(spec)
+    if spec.kind == "none":
+        return None
+    if spec.kind == "albumentations":
+        return "albumentations"
+    if spec.geometric.path != "auto":
+        return spec.geometric.path
+    if backend is None:
+        import keras
+
+        backend = keras.backend.backend()
+    return AUTO_PATH.get(backend, "device")
+
+_GEOMETRIC_KEYS = tuple(f.name for f in dataclasses.fields(GeometricSpec))
+_TOP_KEYS = ("kind", "geometric", "albumentations")
+
+
+def resolve_augmentation(obj: Any, *, path: str = "augmentation") -> AugmentationSpec:
+    """Turns any accepted form into an :class:`AugmentationSpec`.
+
+    Accepted forms: ``None``, ``"none"``, ``False``; a CLI string such as
+    ``"geometric:shift=4,rotate=15,scale=0.9-1.1"``; a mapping of geometric ranges
+    (``{shift: 4, rotate: 20, scale: [0.8, 1.2]}``); ``{geometric: {...}}``;
+    ``{albumentations: [{HorizontalFlip: {p: 0.5}}, "Transpose", ...]}``; the
+    ``to_dict`` form of a spec (with ``kind``); a :class:`GeometricSpec`; or a spec.
+
+    Raises:
+        SpecError: naming ``path`` plus the offending key, e.g.
+            ``augmentation.albumentations[1].Affine``.
+    """
+    if isinstance(obj, AugmentationSpec):
+        return obj
+    if obj is None or obj is False or (isinstance(obj, str) and obj.strip().lower() == "none"):
+        return NONE
+    if isinstance(obj, GeometricSpec):
+        return _geometric(obj)
+    if isinstance(obj, str):
+        return parse_augment_string(obj, path=path)
+    if not isinstance(obj, Mapping):
+        raise SpecError(path, "must be 'none', a mapping of geometric ranges (shift, rotate, scale, ...) "
+                              "or {albumentations: [...]}", obj)
+    unknown = [k for k in obj if k not in _GEOMETRIC_KEYS + _TOP_KEYS]
+    if unknown:
+        raise SpecError(f"{path}.{unknown[0]}", "is not a known key; allowed keys are "
+                        + ", ".join(_GEOMETRIC_KEYS + _TOP_KEYS), obj[unknown[0]])
+    top = [k for k in obj if k in _TOP_KEYS]
+    geo = [k for k in obj if k in _GEOMETRIC_KEYS]
+    if "kind" in obj:
+        data = dict(obj)
+        if data.get("albumentations") is not None:
+            data["albumentations"] = _albu_items(data["albumentations"], path=f"{path}.albumentations")
+        spec = parse_spec(AugmentationSpec, data, path=path)
+        return NONE if spec.kind == "geometric" and spec.geometric.is_identity else spec
+    if top and geo:
+        raise SpecError(f"{path}.{top[0]}", f"cannot be combined with geometric keys ({', '.join(geo)}); "
+                        "give either the ranges or one of geometric/albumentations", obj[top[0]])
+    if len(top) > 1:
+        raise SpecError(f"{path}.{top[1]}", f"cannot be combined with {top[0]}", obj[top[1]])
+    if "albumentations" in obj:
+        items = _albu_items(obj["albumentations"], path=f"{path}.albumentations")
+        return parse_spec(AugmentationSpec, {"kind": "albumentations", "albumentations": items}, path=path)
+    if "geometric" in obj:
+        return _geometric(parse_spec(GeometricSpec, obj["geometric"] or {}, path=f"{path}.geometric"))
+    return _geometric(parse_spec(GeometricSpec, obj, path=path))
+
+
+def _geometric(g: GeometricSpec) -> AugmentationSpec:
+    return NONE if g.is_identity else AugmentationSpec(kind="geometric", geometric=g)
+
+
+def _albu_items(items: Any, *, path: str) -> list[dict[str, Any]]:
+    """Normalises the user forms of the transform list to ``{name, kwargs}`` mappings."""
+    if isinstance(items, (str, Mapping)) or not isinstance(items, (list, tuple)):
+        raise SpecError(path, "must be a list of transforms, e.g. [{HorizontalFlip: {p: 0.5}}, "
+                              "{Affine: {rotate: [-15, 15]}}]", items)
+    out = []
+    for i, item in enumerate(items):
+        where = f"{path}[{i}]"
+        if isinstance(item, AlbumentationsTransform):
+            out.append(item)
+        elif isinstance(item, str):
+            out.append({"name": item, "kwargs": {}})
+        elif isinstance(item, Mapping) and set(item) <= {"name", "kwargs"} and "name" in item:
+            out.append(dict(item))
+        elif isinstance(item, Mapping) and len(item) == 1:
+            (name, kwargs), = item.items()
+            if kwargs is None:
+                kwargs = {}
+            if not isinstance(kwargs, Mapping):
+                raise SpecError(f"{where}.{name}", "must be a mapping of keyword arguments", kwargs)
+            out.append({"name": name, "kwargs": dict(kwargs)})
+        else:
+            raise SpecError(where, "must be a transform name or {ClassName: {kwargs}}", item)
+    return out
+
+
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE = re.compile(rf"^\s*({_NUM})\s*(?:-|:|\.\.)\s*({_NUM})\s*$")
+
+
+def parse_augment_string(text: str, *, path: str = "augmentation") -> AugmentationSpec:
+    """Parses the CLI form ``none`` or ``geometric:shift=4,rotate=15,scale=0.9-1.1``.
+
+    A value ``a-b`` (or ``a:b``) is the range [a, b]; a number is a number; anything
+    else (``fill=wrap``) a string.
+    """
+    text = text.strip()
+    if text.lower() == "none":
+        return NONE
+    kind, sep, rest = text.partition(":")
+    if kind.strip() != "geometric" or not rest.strip():
+        raise SpecError(path, "must be 'none', 'geometric:KEY=VALUE,...' (keys: "
+                        + ", ".join(_GEOMETRIC_KEYS) + "; e.g. geometric:shift=4,rotate=15,scale=0.9-1.1) "
+                        "or a YAML file", text)
+    data: dict[str, Any] = {}
+    for part in rest.split(","):
+        key, eq, raw = part.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise SpecError(path, "each item after 'geometric:' must look like key=value", part)
+        data[key] = _parse_value(raw.strip())
+    return resolve_augmentation(data, path=path)
+
+
+def _parse_value(raw: str) -> Any:
+    m = _RANGE.match(raw)
+    if m:
+        return [_number(m.group(1)), _number(m.group(2))]
+    try:
+        return _number(raw)
+    except ValueError:
+        return raw
+
+
+def _number(s: str) -> float | int:
+    v = float(s)
+    return int(v) if v.is_integer() and re.fullmatch(r"[-+]?\d+", s) else v
+
+
+def augmentation_label(spec: Any) -> str:
+    """A short readable label, e.g. ``none``, ``geometric[shift=4,rotate=20,scale=0.8-1.2]``.
+
+    Args:
+        spec: Anything :func:`resolve_augmentation` accepts.
+
+    Returns:
+        The label; defaults (constant fill, bilinear, path auto) are left out.
+    """
+    spec = resolve_augmentation(spec)
+    if spec.kind == "none":
+        return "none"
+    if spec.kind == "albumentations":
+        parts = []
+        for t in spec.albumentations:
+            args = ",".join(f"{k}={_fmt(v)}" for k, v in t.kwargs.items())
+            parts.append(f"{t.name}({args})" if args else t.name)
+        return f"albumentations[{','.join(parts)}]"
+    g = spec.geometric
+    parts = []
+    for name, (lo, hi), identity in (("shift", g.shift, 0.0), ("rotate", g.rotate, 0.0)):
+        if (lo, hi) != (identity, identity):
+            parts.append(f"{name}={_fmt(hi)}" if lo == -hi else f"{name}={_fmt(lo)}-{_fmt(hi)}")
+    if g.scale != (1.0, 1.0):
+        parts.append(f"scale={_fmt(g.scale[0])}-{_fmt(g.scale[1])}")
+    for name, default in (("fill", "constant"), ("interpolation", "bilinear"), ("path", "auto")):
+        if getattr(g, name) != default:
+            parts.append(f"{name}={getattr(g, name)}")
+    return f"geometric[{','.join(parts)}]"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_fmt(x) for x in v) + "]"
+    return str(v)
