@@ -1,0 +1,105 @@
+"""``invariance curves RESULTS_DIR``: learning-curve fits, samples to a target, efficiency ratios."""
+from __future__ import annotations
+
+import math
+
+import click
+
+from invariance.errors import InvarianceError, SpecError
+
+# write_curves' argument names -> this command's option names, for error messages.
+_OPTIONS = {"target": "--target", "reference": "--reference", "n_boot": "--boot", "seed": "--seed",
+            "level": "--level"}
+
+
+@click.command("curves")
+@click.argument("results_dir", metavar="RESULTS_DIR")
+@click.option("--target", type=float, default=0.85, show_default=True,
+              help="Target test accuracy, between 0 and 1.")
+@click.option("--reference", default=None,
+              help="Reference model of the efficiency ratios (a model label of the study). "
+                   "[default: cnn_pool if present, else the first model]")
+@click.option("--boot", "n_boot", type=int, default=200, show_default=True,
+              help="Bootstrap replicates per curve (resampling seeds within each n); 0 for no CIs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the CIs.")
+def command(results_dir, target, reference, n_boot, seed, level):
+    """Fit err(n) = a + b*n^-c to each model's learning curve in RESULTS_DIR.
+
+    Reads RESULTS_DIR/runs.csv (and invariance.csv), prints a table and the data each
+    model needs to reach --target, and writes learning_curves.csv and curves.csv there.
+    """
+    from invariance.curves import write_curves
+
+    written = []
+    try:
+        learning_curves, curves = write_curves(results_dir, target=target, reference=reference,
+                                               n_boot=n_boot, seed=seed, level=level, log=written.append)
+    except SpecError as err:
+        raise SpecError(_OPTIONS.get(err.field, err.field), err.rule, err.received) from None
+    if len(curves) == 0:
+        raise InvarianceError(f"{results_dir}: no completed runs in runs.csv, so no learning curve to fit "
+                              f"(learning_curves.csv written with its header only)")
+    _print_table(curves)
+    fitted = curves["a"].notna()
+    click.echo("")
+    for line in curves.loc[fitted, "target_summary"]:
+        click.echo(line)
+    for line in curves["efficiency_summary"]:
+        if line:
+            click.echo(line)
+    click.echo("")
+    for line in written:
+        click.echo(line)
+    if not fitted.any():
+        reasons = "; ".join(f"{r.model} / {r.augmentation}: {r.fit_note}" for r in curves.itertuples())
+        raise InvarianceError(f"{results_dir}: no learning curve could be fitted ({reasons})")
+
+
+def _print_table(curves) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from invariance.curves import format_n, format_ratio
+
+    target = float(curves["target_accuracy"].iloc[0])
+    reference = curves["reference"].iloc[0]
+    table = Table(box=box.SIMPLE_HEAD, title=f"Learning curves: err(n) = a + b*n^-c  (CIs: {round(100 * curves['ci_level'].iloc[0]):g}%)")
+    for name in ("model", "augmentation", "n measured", "a (asymptote)", "c (rate)", "err at max n fit/obs",
+                 f"n to {100 * target:g}%", f"data vs {reference}", "note"):
+        table.add_column(name, overflow="fold")
+    for r in curves.itertuples():
+        sizes = f"{format_n(r.min_n)}-{format_n(r.max_n)}\n[dim]{r.n_sizes} sizes[/dim]" if r.n_sizes else "-"
+        if r.target_status == "unreachable":
+            n_text, note = "unreachable", f"asymptote {100 * r.asymptotic_accuracy:.1f}% < {100 * target:g}%"
+        else:
+            n_text = _with_ci(r.samples_to_target, r.samples_to_target_lo, r.samples_to_target_hi, format_n)
+            note = {"extrapolated": "extrapolated", "no_fit": r.fit_note}.get(r.target_status, "")
+        if r.model == reference:
+            ratio = "reference"
+        elif math.isinf(r.efficiency_ratio):
+            ratio = "never reaches"
+        else:
+            ratio = _with_ci(r.efficiency_ratio, r.efficiency_ratio_lo, r.efficiency_ratio_hi,
+                             lambda x: format_ratio(x) + ("x" if math.isfinite(x) else ""))
+        table.add_row(r.model, r.augmentation, sizes, _with_ci(r.a, r.a_lo, r.a_hi, "{:.3f}".format),
+                      _with_ci(r.c, r.c_lo, r.c_hi, "{:.2f}".format),
+                      f"{_num(r.err_at_max_n_fit)} / {_num(r.err_at_max_n_observed)}", n_text, ratio, note)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(table)
+
+
+def _with_ci(value, lo, hi, fmt) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    text = fmt(value)
+    if math.isfinite(value) and not (math.isnan(lo) or math.isnan(hi)):
+        text += f"\n[dim]({fmt(lo)}-{fmt(hi)})[/dim]"
+    return text
+
+
+def _num(value) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.3f}"

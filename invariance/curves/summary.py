@@ -1,0 +1,340 @@
+"""Per-curve summaries: fits with CIs, samples to a target accuracy, efficiency ratios.
+
+Everything here is a pure function of the learning-curve table
+(:func:`invariance.curves.table.learning_curve_table`); :func:`curves_table` gathers it
+into the rows of ``curves.csv``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import zlib
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from invariance.curves.bootstrap import (PARAMS, BootstrapFit, SizeMeans, bootstrap_fit, fit_sizes,
+                                         interval, size_means)
+from invariance.curves.powerlaw import (MIN_SIZES, PowerLaw, TargetSize, check_target, format_percent,
+                                        samples_to_target)
+from invariance.errors import in_range, one_of
+
+CURVES_COLUMNS = (
+    "model", "augmentation", "n_runs", "n_sizes", "min_seeds_per_n", "min_n", "max_n",
+    "a", "a_lo", "a_hi", "b", "b_lo", "b_hi", "c", "c_lo", "c_hi", "fit_rmse", "asymptotic_accuracy",
+    "err_at_max_n_fit", "err_at_max_n_observed",
+    "target_accuracy", "samples_to_target", "samples_to_target_lo", "samples_to_target_hi",
+    "target_status", "target_note",
+    "reference", "efficiency_ratio", "efficiency_ratio_lo", "efficiency_ratio_hi", "efficiency_note",
+    "ci_level", "fit_note", "target_summary", "efficiency_summary",
+)
+RATIO_COLUMNS = ("model", "augmentation", "reference", "efficiency_ratio", "efficiency_ratio_lo",
+                 "efficiency_ratio_hi", "efficiency_note", "efficiency_summary")
+DEFAULT_REFERENCE = "cnn_pool"
+
+
+@dataclasses.dataclass(frozen=True)
+class CurveFit:
+    """The fitted learning curve of one (model, augmentation).
+
+    Attributes:
+        model, augmentation: The labels of the curve.
+        sizes: Its runs grouped by n_train.
+        params: The point fit, or None when the curve cannot be fitted (see ``note``).
+        boot: Bootstrap replicates, or None (no fit, or ``n_boot=0``).
+        n_runs: Runs used (completed, with n_train and test_accuracy).
+        note: Why there is no fit or no CI, and which runs were left out; ``""`` if none.
+    """
+
+    model: str
+    augmentation: str
+    sizes: SizeMeans
+    params: PowerLaw | None
+    boot: BootstrapFit | None
+    n_runs: int
+    note: str
+
+    @property
+    def n_range(self) -> tuple[float, float]:
+        """(smallest, largest) measured n_train; NaNs for an empty curve."""
+        return (float(self.sizes.n[0]), float(self.sizes.n[-1])) if len(self.sizes.n) else (math.nan, math.nan)
+
+    def target(self, target_accuracy: float) -> TargetSize:
+        """Samples to reach ``target_accuracy`` on the point fit."""
+        if self.params is None:
+            return TargetSize(math.nan, "no_fit", self.note or "no fit")
+        return samples_to_target(*self.params, target_accuracy, n_range=self.n_range)
+
+    def boot_targets(self, target_accuracy: float) -> np.ndarray | None:
+        """(n_boot,) samples to target for each replicate (inf where unreachable)."""
+        if self.boot is None:
+            return None
+        s = self.boot.samples
+        return target_sizes(s["a"].to_numpy(), s["b"].to_numpy(), s["c"].to_numpy(), target_accuracy)
+
+
+def target_sizes(a, b, c, target_accuracy: float) -> np.ndarray:
+    """Vectorised closed form ``(b / (err_target - a)) ** (1 / c)``; inf where unreachable.
+
+    Returns:
+        float64 array with the broadcast shape of a, b, c.
+    """
+    a, b, c = (np.asarray(v, dtype=np.float64) for v in (a, b, c))
+    gap = (1.0 - check_target(target_accuracy)) - a
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        n = np.where(b > 0, (b / gap) ** (1.0 / c), 0.0)
+    return np.where(gap > 0, n, np.inf)
+
+
+def fit_curves(table: pd.DataFrame, *, n_boot: int = 200, seed: int = 0, level: float = 0.95,
+               value: str = "test_accuracy") -> list[CurveFit]:
+    """Fits every (model, augmentation) learning curve of ``table``.
+
+    A curve with fewer than 3 distinct n_train (or whose fit fails) gets ``params=None``
+    and a ``note``; it never raises, so a study can always summarise what it has.
+
+    Args:
+        table: The learning-curve table (columns model, augmentation, n_train, ``value``).
+        n_boot: Bootstrap replicates per curve; 0 skips the bootstrap.
+        seed: Seed of the bootstrap. Each curve's resampling is seeded from ``seed`` and its
+            own labels, so its CIs do not depend on which other curves are in the table.
+        level: Confidence level of the intervals.
+        value: The accuracy column to fit (as error = 1 - value).
+
+    Returns:
+        One CurveFit per curve, in order of first appearance in ``table``.
+    """
+    in_range("n_boot", n_boot, 0)
+    in_range("seed", seed, 0)
+    fits = []
+    for (model, augmentation), group in table.groupby(["model", "augmentation"], sort=False, dropna=False):
+        model, augmentation = str(model), str(augmentation)
+        sizes = size_means(group, value=value)
+        n_runs = int(sum(len(e) for e in sizes.errors))
+        notes = []
+        if n_runs < len(group):
+            notes.append(f"{len(group) - n_runs} run(s) without n_train or {value} left out")
+        params = boot = None
+        if len(sizes.n) < MIN_SIZES:
+            shown = ", ".join(f"{s:.0f}" for s in sizes.n) or "none"
+            notes.insert(0, f"no fit: {len(sizes.n)} distinct n_train ({shown}); "
+                            f"a power law needs at least {MIN_SIZES}")
+        else:
+            try:
+                params = fit_sizes(sizes)
+                if n_boot:
+                    boot = bootstrap_fit(group, n_boot=n_boot, seed=curve_seed(seed, model, augmentation),
+                                         level=level, value=value)
+                    if boot.note:
+                        notes.append(boot.note)
+            except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as err:
+                # A numerical failure on one curve must not lose the others.
+                params = boot = None
+                notes.insert(0, f"no fit: {err}")
+        fits.append(CurveFit(model=model, augmentation=augmentation, sizes=sizes, params=params,
+                             boot=boot, n_runs=n_runs, note="; ".join(notes)))
+    return fits
+
+
+def curve_seed(seed: int, model: str, augmentation: str) -> list[int]:
+    """The bootstrap seed of one curve: ``seed`` plus a stable hash of its labels."""
+    return [int(seed), zlib.crc32(f"{model}\x1f{augmentation}".encode("utf-8"))]
+
+
+def resolve_reference(models: Iterable[str], reference: str | None = None, *,
+                      field: str = "reference") -> str | None:
+    """The reference model: ``reference`` if given (it must be one of ``models``), else
+    ``cnn_pool`` if present, else the first ``cnn_pool[...]`` variant, else the first model.
+
+    Returns:
+        A model label, or None when ``models`` is empty.
+    """
+    models = list(dict.fromkeys(str(m) for m in models))
+    if reference is not None:
+        return one_of(field, reference, models)
+    if not models:
+        return None
+    if DEFAULT_REFERENCE in models:
+        return DEFAULT_REFERENCE
+    variants = [m for m in models if m.startswith(DEFAULT_REFERENCE + "[")]
+    return variants[0] if variants else models[0]
+
+
+def sample_efficiency_ratio(fits: Sequence[CurveFit] | Mapping[tuple[str, str], CurveFit], *,
+                            reference_model: str, target: float = 0.85, level: float = 0.95) -> pd.DataFrame:
+    """How many times the data of ``reference_model`` each model needs to reach ``target``.
+
+    Each model is compared with the reference under the same augmentation. The ratio is
+    ``n_model / n_reference`` on the point fits; its interval pairs the bootstrap
+    replicates of the two curves (independent resamples of different runs) and takes
+    percentiles of the replicate ratios.
+
+    Args:
+        fits: CurveFits (a list, or a mapping keyed by (model, augmentation)).
+        reference_model: A model label present in ``fits``.
+        target: Target test accuracy in (0, 1).
+        level: Confidence level.
+
+    Returns:
+        DataFrame with columns ``RATIO_COLUMNS``, one row per fit: the ratio and its CI
+        (NaN where undefined, inf where only the reference reaches the target), a note on
+        extrapolation or why there is no ratio, and a one-sentence summary.
+    """
+    target = check_target(target)
+    fits = list(fits.values()) if isinstance(fits, Mapping) else list(fits)
+    reference_model = resolve_reference([f.model for f in fits], reference_model, field="reference_model")
+    by_key = {(f.model, f.augmentation): f for f in fits}
+    tagged = len({f.augmentation for f in fits}) > 1
+    pct = format_percent(target)
+    rows = []
+    for fit in fits:
+        row = {"model": fit.model, "augmentation": fit.augmentation, "reference": reference_model,
+               "efficiency_ratio": math.nan, "efficiency_ratio_lo": math.nan,
+               "efficiency_ratio_hi": math.nan, "efficiency_note": "", "efficiency_summary": ""}
+        rows.append(row)
+        ref = by_key.get((reference_model, fit.augmentation))
+        if fit.model == reference_model:
+            row.update(efficiency_ratio=1.0, efficiency_note="reference")
+            continue
+        if ref is None:
+            row["efficiency_note"] = f"no {reference_model} curve with augmentation {fit.augmentation}"
+            continue
+        if fit.params is None or ref.params is None:
+            which = fit.model if fit.params is None else reference_model
+            row["efficiency_note"] = f"no fit for {which}"
+            continue
+        mine, theirs = fit.target(target), ref.target(target)
+        if theirs.status == "unreachable":
+            row["efficiency_note"] = f"{reference_model} does not reach {pct} on its fitted curve"
+            row["efficiency_summary"] = (f"{reference_model}{_aug_phrase(fit, tagged)} does not reach {pct} "
+                                         f"on its fitted curve, so {fit.model} has no ratio")
+            continue
+        if mine.status == "unreachable":
+            row.update(efficiency_ratio=math.inf,
+                       efficiency_note=f"{fit.model} does not reach {pct} on its fitted curve")
+            row["efficiency_summary"] = (f"{fit.model}{_aug_phrase(fit, tagged)} does not reach {pct} on its "
+                                         f"fitted curve (asymptotic accuracy {format_percent(1 - fit.params.a)}), "
+                                         f"while {reference_model} does at n~{format_n(theirs.n)}")
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = float(np.float64(mine.n) / np.float64(theirs.n))
+        lo = hi = math.nan
+        if fit.boot is not None and ref.boot is not None and (fit.boot.resampled or ref.boot.resampled):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lo, hi = interval(fit.boot_targets(target) / ref.boot_targets(target), level)
+        notes = [f"{name}: {t.note}" for name, t in ((fit.model, mine), (reference_model, theirs))
+                 if t.status == "extrapolated"]
+        row.update(efficiency_ratio=ratio, efficiency_ratio_lo=lo, efficiency_ratio_hi=hi,
+                   efficiency_note="; ".join(notes))
+        row["efficiency_summary"] = (f"{fit.model} needs {format_ratio(ratio)}x{_ci_text(lo, hi, level, format_ratio)}"
+                                     f" the data of {reference_model} to reach {pct}{_aug_phrase(fit, tagged)}"
+                                     + (f" ({'; '.join(notes)})" if notes else ""))
+    return pd.DataFrame(rows, columns=list(RATIO_COLUMNS))
+
+
+def curves_table(learning_curves: pd.DataFrame, *, target: float = 0.85, reference: str | None = None,
+                 n_boot: int = 200, seed: int = 0, level: float = 0.95,
+                 fits: Sequence[CurveFit] | None = None) -> pd.DataFrame:
+    """One row per (model, augmentation): the fit, its CIs, samples to target and efficiency.
+
+    Args:
+        learning_curves: The learning-curve table.
+        target: Target test accuracy in (0, 1).
+        reference: Reference model of the efficiency ratio; default as in
+            :func:`resolve_reference`.
+        n_boot: Bootstrap replicates per curve (0: no CIs).
+        seed: Seed of the bootstrap.
+        level: Confidence level of every interval.
+        fits: Precomputed :func:`fit_curves` output (then n_boot and seed are unused).
+
+    Returns:
+        DataFrame with columns ``CURVES_COLUMNS``. Errors are 1 - accuracy; ``b`` is in
+        units of n (``err = a + b * n**-c``); ``samples_to_target`` is inf when
+        unreachable and ``target_note`` says when it is extrapolated.
+    """
+    target = check_target(target)
+    if fits is None:
+        fits = fit_curves(learning_curves, n_boot=n_boot, seed=seed, level=level)
+    if not fits:
+        return pd.DataFrame(columns=list(CURVES_COLUMNS))
+    reference = resolve_reference([f.model for f in fits], reference)
+    ratios = sample_efficiency_ratio(fits, reference_model=reference, target=target, level=level)
+    tagged = len({f.augmentation for f in fits}) > 1
+    pct = format_percent(target)
+    rows = []
+    for fit, ratio in zip(fits, ratios.to_dict("records")):
+        n_min, n_max = fit.n_range
+        row = {"model": fit.model, "augmentation": fit.augmentation, "n_runs": fit.n_runs,
+               "n_sizes": len(fit.sizes.n),
+               "min_seeds_per_n": int(fit.sizes.counts.min()) if len(fit.sizes.n) else 0,
+               "min_n": n_min, "max_n": n_max, "target_accuracy": target, "ci_level": level,
+               "fit_note": fit.note,
+               "err_at_max_n_observed": float(fit.sizes.errors[-1].mean()) if len(fit.sizes.n) else math.nan}
+        p = fit.params
+        for name in PARAMS:
+            row[name] = getattr(p, name) if p is not None else math.nan
+            row[f"{name}_lo"], row[f"{name}_hi"] = fit.boot.intervals[name] if fit.boot else (math.nan, math.nan)
+        row["asymptotic_accuracy"] = 1.0 - row["a"]
+        row["err_at_max_n_fit"] = float(p(n_max)) if p is not None else math.nan
+        row["fit_rmse"] = _rmse(fit)
+        t = fit.target(target)
+        row.update(samples_to_target=t.n, target_status=t.status, target_note=t.note)
+        lo = hi = math.nan
+        if fit.boot is not None and fit.boot.resampled:
+            lo, hi = interval(fit.boot_targets(target), level)
+        row.update(samples_to_target_lo=lo, samples_to_target_hi=hi)
+        who = fit.model + _aug_phrase(fit, tagged)
+        if t.status == "no_fit":
+            row["target_summary"] = f"{who}: {fit.note}"
+        elif t.status == "unreachable":
+            row["target_summary"] = (f"{who} does not reach {pct} on its fitted curve "
+                                     f"(asymptotic accuracy {format_percent(1 - p.a)})")
+        else:
+            row["target_summary"] = (f"{who} reaches {pct} at n~{format_n(t.n)}{_ci_text(lo, hi, level, format_n)}"
+                                     + (f" ({t.note})" if t.note else ""))
+        row.update({k: v for k, v in ratio.items() if k not in ("model", "augmentation")})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(CURVES_COLUMNS))
+
+
+def format_n(n: float) -> str:
+    """A sample count for sentences: 2823.3 -> '2,820', 245.3 -> '245', inf -> 'unbounded'."""
+    if math.isnan(n):
+        return "n/a"
+    if math.isinf(n):
+        return "unbounded"
+    if n >= 1000:
+        n = round(n, -int(math.floor(math.log10(n))) + 2)
+    return f"{n:,.0f}"
+
+
+def format_ratio(r: float) -> str:
+    """A ratio for sentences: 6.31 -> '6.3', 12.4 -> '12', 0.523 -> '0.52', inf -> 'unbounded'."""
+    if math.isnan(r):
+        return "n/a"
+    if math.isinf(r):
+        return "unbounded"
+    if r >= 10:
+        return f"{r:,.0f}"
+    return f"{r:.1f}" if r >= 1 else f"{r:.2g}"
+
+
+def _ci_text(lo: float, hi: float, level: float, fmt) -> str:
+    if math.isnan(lo) or math.isnan(hi):
+        return ""
+    return f" ({round(100 * level):g}% CI {fmt(lo)}-{fmt(hi)})"
+
+
+def _aug_phrase(fit: CurveFit, tagged: bool) -> str:
+    """' without augmentation' / ' with augmentation <label>' when the study has several."""
+    if not tagged:
+        return ""
+    return " without augmentation" if fit.augmentation == "none" else f" with augmentation {fit.augmentation}"
+
+
+def _rmse(fit: CurveFit) -> float:
+    if fit.params is None:
+        return math.nan
+    residuals = np.concatenate([e - fit.params(n) for n, e in zip(fit.sizes.n, fit.sizes.errors)])
+    return float(np.sqrt(np.mean(residuals ** 2)))

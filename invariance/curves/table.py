@@ -1,0 +1,128 @@
+"""The learning-curve table: one row per completed run, with its invariance summaries.
+
+Reads the study's ``runs.csv`` and ``invariance.csv`` (as frames) and joins them into the
+tidy table behind ``learning_curves.csv`` and every fit in :mod:`invariance.curves`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from invariance.errors import InvarianceError
+
+RUN_COLUMNS = ("run_id", "model", "augmentation", "n_train", "seed", "status", "test_accuracy",
+               "train_accuracy", "params", "macs", "train_seconds")
+REQUIRED_RUN_COLUMNS = ("model", "augmentation", "n_train", "seed", "status", "test_accuracy")
+KEYS = ("model", "augmentation", "n_train", "seed")
+BASE_COLUMNS = ("run_id", "model", "augmentation", "n_train", "seed", "test_accuracy",
+                "train_accuracy", "generalization_gap", "params", "macs", "train_seconds")
+#: invariance.csv summary metric -> prefix of its column in the learning-curve table.
+SUMMARY_METRICS = {"mean_consistency": "mean_consistency_", "grid_accuracy": "grid_accuracy_"}
+
+_TEXT_COLUMNS = ("run_id", "model", "augmentation", "status", "reason", "sweep", "metric", "layer")
+
+
+def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Joins completed runs with their invariance summaries.
+
+    Args:
+        runs: The study's runs table (columns as in ``runs.csv``; ``run_id``,
+            ``train_accuracy``, ``params``, ``macs`` and ``train_seconds`` may be absent and
+            then come out as NaN).
+        invariance: The study's tidy harness rows (``invariance.csv``) or None. Its summary
+            rows become columns: ``mean_consistency_<sweep>`` for each sweep's
+            ``mean_consistency`` row, ``grid_accuracy_<grid>`` for each grid's
+            ``grid_accuracy`` row. Rows are matched by ``run_id`` when both tables have it,
+            else by (model, augmentation, n_train, seed).
+
+    Returns:
+        DataFrame, one row per completed run, with columns ``BASE_COLUMNS`` (where
+        ``generalization_gap = train_accuracy - test_accuracy``) followed by the summary
+        columns (mean consistencies first, then grid accuracies, each in order of first
+        appearance). Rows are ordered by model and augmentation as they first appear in
+        ``runs``, then by n_train and seed.
+
+    Raises:
+        InvarianceError: If ``runs`` lacks a required column.
+    """
+    _require(runs, REQUIRED_RUN_COLUMNS, "runs table")
+    done = runs[runs["status"].astype(str) == "completed"].reset_index(drop=True)
+    for column in RUN_COLUMNS:
+        if column not in done.columns:
+            done[column] = np.nan
+    table = done[[c for c in RUN_COLUMNS if c != "status"]].copy()
+    for column in ("test_accuracy", "train_accuracy", "params", "macs", "train_seconds"):
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    for column in ("n_train", "seed"):
+        table[column] = _as_int(table[column])
+    table["generalization_gap"] = table["train_accuracy"] - table["test_accuracy"]
+    table = table[list(BASE_COLUMNS)]
+
+    summaries = _summaries(invariance, by_run_id=table["run_id"].notna().all())
+    if summaries is not None:
+        keys = list(summaries.index.names)
+        table = table.merge(summaries.reset_index(), on=keys, how="left", validate="many_to_one")
+
+    order = {name: i for i, name in enumerate(pd.unique(runs["model"].astype(str)))}
+    aug_order = {name: i for i, name in enumerate(pd.unique(runs["augmentation"].astype(str)))}
+    sort_keys = pd.DataFrame({"m": table["model"].astype(str).map(order),
+                              "a": table["augmentation"].astype(str).map(aug_order),
+                              "n": table["n_train"], "s": table["seed"]})
+    table = table.iloc[sort_keys.reset_index(drop=True).sort_values(["m", "a", "n", "s"], kind="stable").index]
+    return table.reset_index(drop=True)
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Reads a study CSV, keeping labels such as ``none`` or ``NA`` as text.
+
+    Only empty cells are missing values, and id-like columns (``run_id``, labels) stay
+    strings even when they look like numbers.
+    """
+    path = Path(path)
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    dtypes = {c: str for c in _TEXT_COLUMNS if c in header}
+    return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+
+
+def _summaries(invariance: pd.DataFrame | None, *, by_run_id: bool) -> pd.DataFrame | None:
+    """Pivots the summary rows of ``invariance`` into one row per run (None if none)."""
+    if invariance is None or len(invariance) == 0:
+        return None
+    _require(invariance, ("sweep", "metric", "value"), "invariance table")
+    rows = invariance[invariance["metric"].isin(list(SUMMARY_METRICS))]
+    if "layer" in rows.columns:
+        rows = rows[rows["layer"].isna() | (rows["layer"].astype(str) == "")]
+    if len(rows) == 0:
+        return None
+    if by_run_id and "run_id" in rows.columns:
+        keys = ["run_id"]
+    else:
+        _require(rows, KEYS, "invariance table (no run_id to join on)")
+        keys = list(KEYS)
+    rows = rows.assign(column=rows["metric"].map(SUMMARY_METRICS) + rows["sweep"].astype(str),
+                       value=pd.to_numeric(rows["value"], errors="coerce"))
+    if keys != ["run_id"]:
+        rows = rows.assign(n_train=_as_int(rows["n_train"]), seed=_as_int(rows["seed"]))
+    order = [c for metric, prefix in SUMMARY_METRICS.items()
+             for c in pd.unique(rows.loc[rows["metric"] == metric, "column"])]
+    # One summary row per run and sweep is the contract; a mean keeps duplicates harmless.
+    wide = rows.groupby(keys + ["column"], dropna=False, sort=False)["value"].mean().unstack("column")
+    return wide.reindex(columns=order).rename_axis(columns=None)
+
+
+def _as_int(series: pd.Series) -> pd.Series:
+    values = pd.to_numeric(series, errors="coerce")
+    return values.astype("Int64") if values.isna().any() else values.astype("int64")
+
+
+def _require(frame: pd.DataFrame, columns, what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvarianceError(f"{what}: missing column(s) {', '.join(missing)}; it has "
+                              f"{', '.join(map(str, frame.columns)) or 'no columns'}")
