@@ -154,7 +154,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     could run code, so only what a numpy array needs is allowed.
     """
 
-    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"),
+    # _codecs.encode only turns a str into bytes: Python 3 uses it for bytes in protocol 2
+    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
                 ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                 ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
 
