@@ -193,14 +193,15 @@ class EvaluationSpec:
     """Everything the harness measures for one model: a study's ``evaluate:`` section.
 
     ``samples`` is the number of test images (the first in the fixed stratified order; None:
-    all). The other fields are the keyword arguments of :func:`invariance.harness.evaluate`.
+    all). The other fields are the keyword arguments of :func:`invariance.harness.evaluate`;
+    ``random_k`` may be an int k (default limits) and ``walks`` an int (the steps).
     """
 
     samples: int | None = None
     sweeps: dict[str, Any] = field(default_factory=dict)
     grids: dict[str, dict[str, Any]] = field(default_factory=dict)
-    random_k: RandomKSpec | None = None
-    walks: WalkSpec | None = None
+    random_k: Any = None  # int k | {k, limits} | RandomKSpec | None, resolved to RandomKSpec | None
+    walks: Any = None  # int steps | {steps} | WalkSpec | None, resolved to WalkSpec | None
     metrics: tuple[str, ...] = ("accuracy", "consistency", "kl")
     fill: str = "constant"
     interpolation: str = "bilinear"
@@ -214,6 +215,8 @@ class EvaluationSpec:
             in_range("samples", self.samples, 1)
         resolve_sweeps(self.sweeps, field="sweeps")
         resolve_grids(self.grids, field="grids")
+        object.__setattr__(self, "random_k", resolve_random_k(self.random_k, field="random_k"))
+        object.__setattr__(self, "walks", resolve_walk(self.walks, field="walks"))
         object.__setattr__(self, "metrics", resolve_metrics(self.metrics))
         check_fill(self.fill)
         check_interpolation(self.interpolation)
