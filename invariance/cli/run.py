@@ -1,0 +1,100 @@
+"""``invariance run STUDY.yaml``: train and evaluate every run of a study, resumably."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("run")
+@click.argument("study_file", metavar="STUDY.yaml", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="The study writes OUT/<name>/.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a study value before validation, e.g. --set train.epochs=1 (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print the expanded runs and a time estimate; write nothing.")
+@click.option("--fresh", is_flag=True, help="Delete this study's earlier results and start over.")
+@click.option("--retry-failed", is_flag=True, help="Run again the runs that failed before.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Where runs execute (default: the study's execution.executor, else local).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel worker processes for the local executor.")
+@click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
+@click.option("--quiet", is_flag=True, help="Plain log lines instead of a progress bar.")
+def command(study_file, out_dir, sets, dry_run, fresh, retry_failed, executor, jobs, address, quiet):
+    """Run the study in STUDY.yaml and write OUT/<name>/: runs.csv, invariance.csv, figures and a report.
+
+    A rerun skips finished runs and completes interrupted ones.
+    """
+    from invariance.cli._options import parse_set
+    from invariance.study import load_study
+
+    overrides = parse_set(sets)
+    study = load_study(study_file, overrides=overrides)
+    if dry_run:
+        _dry_run(study, jobs=jobs if jobs is not None else study.execution.jobs,
+                 executor=executor or study.execution.executor, out_dir=out_dir)
+        return
+    from invariance.study import run_study
+
+    summary = run_study(study, out_dir=out_dir, executor=executor, jobs=jobs, address=address, fresh=fresh,
+                        quiet=quiet, retry_failed=retry_failed)
+    _print_summary(summary)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _dry_run(study, *, jobs: int, executor: str, out_dir: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from invariance.study.estimate import estimate_study
+    from invariance.study.expand import expand_runs
+    from invariance.study.runner import build_context
+
+    context = build_context(study)
+    runs = expand_runs(study, context.dataset.fingerprint(), n_total=len(context.dataset.y_train))
+    estimate = estimate_study(runs, context)
+    table = Table(title=f"study {study.name}: {len(runs)} runs (dry run: nothing is written)")
+    for col in ("#", "run_id", "model", "augmentation", "n_train", "seed", "est. s"):
+        table.add_column(col, justify="right" if col in ("#", "n_train", "seed", "est. s") else "left")
+    for run, seconds in zip(runs, estimate.per_run):
+        table.add_row(str(run.index), run.run_id, run.label, run.augmentation_label,
+                      "all" if run.n_train is None else str(run.n_train), str(run.seed), f"{seconds:.0f}")
+    console = Console()
+    console.print(table)
+    parallel = jobs if executor == "local" else 1
+    total = estimate.total_seconds / max(1, parallel)
+    console.print(f"{len(runs)} runs; estimated time {_duration(total)}"
+                  + (f" with --jobs {parallel}" if parallel > 1 else "")
+                  + f" ({estimate.basis}). Results would go to {out_dir}/{study.name}/.")
+
+
+def _print_summary(summary) -> None:
+    out = click.echo
+    out("")
+    out(f"study {summary.name}: {summary.completed}/{summary.total} runs completed, {len(summary.failed)} failed"
+        + (f", {summary.pending} pending" if summary.pending else "")
+        + f" ({summary.ran} run now, {summary.skipped} finished before; {_duration(summary.wall_seconds)})")
+    labels = {"runs_csv": "runs table", "invariance_csv": "invariance table", "learning_curves_csv": "learning curves",
+              "curves_csv": "curve fits", "figures": "figures", "report_html": "report", "report_md": "report (md)"}
+    for key, label in labels.items():
+        if key in summary.paths:
+            out(f"  {label + ':':<18} {summary.paths[key]}")
+    for run in summary.failed:
+        click.secho(f"  FAILED {run['run_id']} {run['model']} | {run['augmentation']} | n={run['n_train']} "
+                    f"| seed {run['seed']}: {run.get('reason') or ''}", fg="red", err=True)
+    for error in summary.errors:
+        click.secho(f"  {error}", fg="red", err=True)
+    if summary.failed:
+        click.secho(f"{len(summary.failed)} run(s) failed; the others are saved. Details are in each run's "
+                    f"status.json and error.txt; --retry-failed runs them again.", fg="red", err=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = float(seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
