@@ -96,7 +96,7 @@ def parse_assignments(text: str, *, field: str) -> dict[str, str]:
         name = name.strip()
         if not sep or not name or not raw.strip():
             raise SpecError(field, "must look like axis=values[,axis=values...], e.g. dx=-3:3:1,dy=-3:3:1", text)
-        check_axis_name(name, field=f"{field}.{name}" if name else field)
+        check_axis_name(name, field=field)
         if name in out:
             raise SpecError(field, f"names axis {name!r} twice", text)
         out[name] = raw.strip()
