@@ -1,0 +1,102 @@
+"""The study look: palettes, dashes, label wrapping, and save_figure (PNG >= 150 dpi + SVG, atomic)."""
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+
+import pytest
+from matplotlib.figure import Figure
+
+from invariance.plots import style
+
+
+def test_model_palette_is_deterministic_from_sorted_labels():
+    a = style.model_palette(["mlp", "cnn_pool", "cnn_nopool", "mlp"])
+    b = style.model_palette(["cnn_nopool", "mlp", "cnn_pool"])
+    assert a == b
+    assert list(a) == ["cnn_nopool", "cnn_pool", "mlp"]
+    assert len(set(a.values())) == 3
+
+
+def test_model_palette_many_models_stays_distinct():
+    pal = style.model_palette([f"m{i:02d}" for i in range(14)])
+    assert len(set(pal.values())) == 14
+
+
+def test_partial_palette_is_completed_without_changing_given_colours():
+    given = {"cnn_pool": "#ff0000"}
+    out = style.palette_for(["cnn_pool", "mlp"], given)
+    assert out["cnn_pool"] == "#ff0000" and out["mlp"] != "#ff0000"
+
+
+def test_augmentation_dashes_none_is_solid_and_others_distinct():
+    dashes = style.augmentation_dashes(["geometric[shift=4]", "none", "albumentations[x]"])
+    assert dashes["none"] == ""
+    assert dashes["albumentations[x]"] != "" and dashes["geometric[shift=4]"] != ""
+    assert dashes["albumentations[x]"] != dashes["geometric[shift=4]"]
+    assert style.linestyle("") == "-"
+    assert style.linestyle((5, 2)) == (0, (5, 2))
+    markers = style.augmentation_markers(["geometric", "none"])
+    assert markers["none"] == "o" and markers["geometric"] != "o"
+
+
+def test_wrap_label_breaks_long_augmentation_labels_at_commas():
+    label = "geometric[shift=4,rotate=20,scale=0.8-1.2]"
+    wrapped = style.wrap_label(label)
+    assert "\n" in wrapped and wrapped.replace("\n", "") == label
+    assert style.wrap_label("none") == "none"
+
+
+def _png_dpi(path) -> float:
+    data = path.read_bytes()
+    i = data.index(b"pHYs")
+    ppm_x = struct.unpack(">I", data[i + 4:i + 8])[0]
+    return ppm_x * 0.0254
+
+
+def test_save_figure_writes_png_at_150_dpi_and_svg(tmp_path):
+    fig = Figure(figsize=(4, 3))
+    fig.subplots().plot([0, 1], [1, 0])
+    paths = style.save_figure(fig, tmp_path / "sub" / "fig")
+    assert set(paths) == {"png", "svg"}
+    png, svg = paths["png"], paths["svg"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _png_dpi(png) == pytest.approx(150, abs=1)
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    assert (width, height) == (600, 450)
+    assert ET.parse(svg).getroot().tag.endswith("svg")
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["fig.png", "fig.svg"]  # no temp files left
+    # no dates in the files: the same figure gives the same bytes
+    again = style.save_figure(fig, tmp_path / "again")
+    assert again["svg"].read_bytes() == svg.read_bytes()
+
+
+def test_save_figure_refuses_low_dpi(tmp_path):
+    with pytest.raises(ValueError, match="dpi: must be >= 150"):
+        style.save_figure(Figure(), tmp_path / "x", dpi=72)
+
+
+def test_theme_does_not_leak_rc_params():
+    import matplotlib as mpl
+
+    before = mpl.rcParams["font.size"]
+    with style.theme():
+        assert mpl.rcParams["font.size"] == 13
+    assert mpl.rcParams["font.size"] == before
+
+
+def test_plotting_leaves_the_users_backend_alone(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import matplotlib, pandas as pd; import invariance.plots as P; "
+            "t = pd.DataFrame({'model': ['a', 'a'], 'augmentation': ['none', 'none'], 'n_train': [10, 20], "
+            "'seed': [0, 0], 'test_accuracy': [0.5, 0.6]}); "
+            f"P.save_figure(P.plot_learning_curves(t), {str(tmp_path / 'f')!r}); "
+            "print(matplotlib.get_backend())")
+    env = {**os.environ, "MPLBACKEND": "pdf"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().lower() == "pdf"
+    assert (tmp_path / "f.png").exists()
