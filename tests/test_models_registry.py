@@ -281,3 +281,26 @@ def test_register_a_new_family():
         FAMILIES.pop("linear_test")
     with pytest.raises(TypeError):
         register_model("other", spec=LinearSpec)
+
+
+@pytest.mark.parametrize("order, batch_norm, sequence", [
+    ("conv_bn_act_pool", True, ["conv1", "bn1", "act1", "pool"]),
+    ("conv_act_bn_pool", True, ["conv1", "act1", "bn1", "pool"]),
+    ("conv_pool_bn_act", True, ["conv1", "pool", "bn1", "act1"]),
+    ("conv_pool_act", False, ["conv1", "pool", "act1"]),
+    ("conv_bn_act_pool", False, ["conv1", "act1", "pool"]),
+])
+def test_order_of_layers_is_a_lever(order, batch_norm, sequence):
+    model = build_model({"family": "cnn", "depth": 1, "pooling": "avg", "order": order, "batch_norm": batch_norm},
+                        (8, 8, 1), 3)
+    names = [l.name.removeprefix("block1_") for l in model.layers if l.name.startswith("block1_")]
+    assert names == sequence
+
+
+def test_stride_padding_and_channel_levers_change_the_geometry():
+    sizes = {}
+    for padding in ("same", "valid", "full", "circular"):
+        model = build_model({"family": "cnn", "depth": 1, "pooling": "none", "padding": padding, "kernel_size": 5,
+                             "stride": 2, "channels": 6}, (28, 28, 1), 3)
+        sizes[padding] = model.get_layer("block1_conv1").output.shape[1:]
+    assert sizes == {"same": (14, 14, 6), "valid": (12, 12, 6), "full": (16, 16, 6), "circular": (14, 14, 6)}
