@@ -1,0 +1,173 @@
+"""The run directory: what one training run leaves on disk, and its resume backup.
+
+Layout::
+
+    <run_dir>/
+      spec.json      fully resolved inputs (model, dataset + fingerprint, n_train, train,
+                     augmentation, seed)
+      status         one word: running | completed | failed
+      history.csv    per epoch: epoch (1-based), loss, accuracy, val_loss, val_accuracy,
+                     learning_rate, seconds
+      metrics.json   test/train/val accuracy, cost, timings, status, reason, provenance
+      model.keras    the trained zoo model (no augmentation layer, no optimiser)
+      backup/        only while training: the last finished epoch, to resume from
+
+Every file is written atomically (temporary file, then rename), so ``kill -9`` at any
+moment leaves either the old or the new version. ``metrics.json`` is written last: a
+run is finished exactly when it exists with status ``completed`` or ``failed``.
+
+The backup holds the training model's weights and optimiser state after the last
+finished epoch, and, with early stopping, the best epoch's weights. ``backup/state.json``
+is the commit point that names them; weights files are written before it and deleted
+only once no state refers to them. (Keras' ``BackupAndRestore`` writes its weights and
+its epoch counter non-atomically and forgets early-stopping state; this is its
+atomic, resumable-early-stopping equivalent.)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from invariance.io import read_json, write_json, write_text, write_with
+
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
+FINISHED = ("completed", "failed")
+
+
+class RunDir:
+    """Paths and atomic readers/writers for one run directory.
+
+    Args:
+        path: The folder (created on first write).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.model = self.path / "model.keras"
+        self.history = self.path / "history.csv"
+        self.metrics = self.path / "metrics.json"
+        self.spec = self.path / "spec.json"
+        self.status = self.path / "status"
+        self.backup = self.path / "backup"
+        self.state = self.backup / "state.json"
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # --- plain files -------------------------------------------------------------------
+
+    def read_spec(self) -> dict | None:
+        return read_json(self.spec) if self.spec.is_file() else None
+
+    def write_spec(self, spec: dict) -> None:
+        write_json(self.spec, spec)
+
+    def read_metrics(self) -> dict | None:
+        return read_json(self.metrics) if self.metrics.is_file() else None
+
+    def write_metrics(self, metrics: dict) -> None:
+        write_json(self.metrics, metrics)
+
+    def finished(self) -> dict | None:
+        """The stored metrics if the run finished (completed or failed), else None."""
+        metrics = self.read_metrics()
+        return metrics if metrics and metrics.get("status") in FINISHED else None
+
+    def write_status(self, status: str) -> None:
+        write_text(self.status, status + "\n")
+
+    def read_status(self) -> str | None:
+        return self.status.read_text().strip() if self.status.is_file() else None
+
+    def read_history(self) -> pd.DataFrame:
+        """The history table; empty (with its columns) when there is none."""
+        if not self.history.is_file():
+            return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+        return pd.read_csv(self.history)
+
+    def write_history(self, history: pd.DataFrame) -> None:
+        write_with(self.history, lambda tmp: history.to_csv(tmp, index=False))
+
+    # --- the resume backup ---------------------------------------------------------------
+
+    def read_state(self) -> dict | None:
+        """The backup's state (``epoch`` finished, weights file names), or None."""
+        return read_json(self.state) if self.state.is_file() else None
+
+    def save_backup(self, train_model: Any, *, epoch: int, best: dict | None = None,
+                    best_model: Any = None) -> None:
+        """Saves the training state after ``epoch`` finished epochs.
+
+        Args:
+            train_model: The compiled training model (weights and optimiser state).
+            epoch: Number of finished epochs.
+            best: Early-stopping state ``{epoch, val_loss, wait}`` or None.
+            best_model: When given, this epoch is the new best: its weights are kept.
+        """
+        weights = f"epoch-{epoch:05d}.weights.h5"
+        save_weights_atomic(train_model, self.backup / weights)
+        state: dict[str, Any] = {"epoch": int(epoch), "weights": weights}
+        old = self.read_state() or {}
+        if best is not None:
+            state["best"] = dict(best)
+            if best_model is not None:
+                state["best"]["weights"] = f"best-{epoch:05d}.weights.h5"
+                save_weights_atomic(best_model, self.backup / state["best"]["weights"])
+            else:
+                state["best"]["weights"] = (old.get("best") or {}).get("weights")
+        write_json(self.state, state)
+        keep = {weights, (state.get("best") or {}).get("weights")}
+        for f in self.backup.glob("*.weights.h5"):
+            if f.name not in keep:
+                f.unlink(missing_ok=True)
+
+    def load_backup(self, train_model: Any) -> dict | None:
+        """Restores weights and optimiser state into ``train_model``; returns the state."""
+        state = self.read_state()
+        if state is None:
+            return None
+        optimizer = getattr(train_model, "optimizer", None)
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(train_model.trainable_variables)
+        train_model.load_weights(self.backup / state["weights"])
+        return state
+
+    def load_best(self, model: Any, state: dict | None) -> bool:
+        """Loads the best epoch's weights named in ``state`` into ``model``, if any."""
+        name = ((state or {}).get("best") or {}).get("weights")
+        if not name or not (self.backup / name).is_file():
+            return False
+        model.load_weights(self.backup / name)
+        return True
+
+    def clear_backup(self) -> None:
+        if self.backup.is_dir():
+            for f in self.backup.iterdir():
+                f.unlink(missing_ok=True)
+            self.backup.rmdir()
+
+
+def save_weights_atomic(model: Any, path: Path) -> None:
+    """``model.save_weights`` to a temporary ``.weights.h5`` beside ``path``, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")  # keras wants the .weights.h5 ending
+    try:
+        model.save_weights(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def history_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows of per-epoch numbers as a table with the standard columns first."""
+    df = pd.DataFrame(rows)
+    for col in HISTORY_COLUMNS:
+        if col not in df:
+            df[col] = np.nan
+    return df[list(HISTORY_COLUMNS) + [c for c in df.columns if c not in HISTORY_COLUMNS]]

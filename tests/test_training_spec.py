@@ -1,0 +1,69 @@
+"""TrainSpec validation, optimiser and schedule construction."""
+import keras
+import numpy as np
+import pytest
+
+from invariance.errors import SpecError
+from invariance.training import TrainSpec, resolve_train_spec
+from invariance.training.trainer import make_optimizer
+
+
+def test_defaults_and_forms():
+    assert resolve_train_spec(None) == TrainSpec()
+    spec = resolve_train_spec({"epochs": 3, "batch_size": 64, "learning_rate": 1e-2, "early_stopping": 2})
+    assert (spec.epochs, spec.batch_size, spec.early_stopping) == (3, 64, 2)
+    assert resolve_train_spec(spec) is spec
+    assert TrainSpec().val_fraction == 0.1 and TrainSpec().early_stopping is None
+
+
+BAD = [
+    ({"optimizer": "rmsprop"}, "train.optimizer", "'adam', 'adamw', 'sgd'"),
+    ({"learning_rate": 0}, "train.learning_rate", "must be > 0"),
+    ({"learning_rate": "fast"}, "train.learning_rate", "must be a number"),
+    ({"momentum": 1.0}, "train.momentum", "[0, 1)"),
+    ({"weight_decay": -1}, "train.weight_decay", "between 0.0 and 1.0"),
+    ({"schedule": "linear"}, "train.schedule", "'none', 'cosine', 'step'"),
+    ({"step_size": 0}, "train.step_size", ">= 1"),
+    ({"gamma": 0}, "train.gamma", "(0, 1]"),
+    ({"batch_size": 0}, "train.batch_size", "between 1 and 65536"),
+    ({"batch_size": 1.5}, "train.batch_size", "must be an integer"),
+    ({"epochs": 0}, "train.epochs", "between 1"),
+    ({"early_stopping": 0}, "train.early_stopping", ">= 1"),
+    ({"val_fraction": 0.9}, "train.val_fraction", "between 0.0 and 0.5"),
+    ({"val_fraction": 0.0, "early_stopping": 3}, "train.early_stopping", "validation split"),
+    ({"epoch": 3}, "train.epoch", "allowed keys are optimizer, learning_rate"),
+    ([1, 2], "train", "mapping"),
+]
+
+
+def test_every_field_has_a_bad_case():
+    fields = {f for f in TrainSpec.__dataclass_fields__}
+    assert fields <= {b[1].split(".")[-1] for b in BAD}
+
+
+@pytest.mark.parametrize("obj, field, fragment", BAD)
+def test_bad_values_name_the_field(obj, field, fragment):
+    with pytest.raises(SpecError) as err:
+        resolve_train_spec(obj)
+    assert err.value.field == field and fragment in str(err.value) and "received" in str(err.value)
+
+
+@pytest.mark.parametrize("name, cls", [("adam", keras.optimizers.Adam), ("adamw", keras.optimizers.AdamW),
+                                       ("sgd", keras.optimizers.SGD)])
+def test_optimizers(name, cls):
+    opt = make_optimizer(TrainSpec(optimizer=name, weight_decay=0.01), steps_per_epoch=5)
+    assert isinstance(opt, cls)
+
+
+def _lr_at(opt, step):
+    return float(keras.ops.convert_to_numpy(opt.learning_rate)) if step is None else \
+        float(keras.ops.convert_to_numpy(opt._learning_rate(step)))
+
+
+def test_schedules_follow_the_epochs():
+    step = make_optimizer(TrainSpec(learning_rate=1.0, schedule="step", step_size=2, gamma=0.5, epochs=6),
+                          steps_per_epoch=10)
+    # epochs 1-2 at 1.0, epochs 3-4 at 0.5, epochs 5-6 at 0.25
+    np.testing.assert_allclose([_lr_at(step, s) for s in (0, 19, 20, 39, 40)], [1, 1, 0.5, 0.5, 0.25])
+    cos = make_optimizer(TrainSpec(learning_rate=1.0, schedule="cosine", epochs=4), steps_per_epoch=10)
+    np.testing.assert_allclose([_lr_at(cos, s) for s in (0, 20, 40)], [1, 0.5, 0], atol=1e-6)
