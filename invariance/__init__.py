@@ -1,9 +1,8 @@
 """invariance: measure how architecture and augmentation shape a CNN's invariance.
 
-The top-level names are imported lazily, so ``import invariance`` is cheap and chooses the
-Keras backend before keras loads. Importing :mod:`invariance.models` registers the custom
-layers that ``keras.saving.load_model`` needs (``import invariance.models`` or any use of
-``build_model``/``load_model`` does it).
+``import invariance`` chooses the Keras backend before keras loads, then registers the
+toolkit's custom layers, so that plain ``keras.saving.load_model(path)`` (safe mode on)
+reads any model the toolkit saved. The other top-level names are imported lazily.
 """
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from invariance.backend import configure as _configure
 _configure()
 
 from invariance.errors import InvarianceError, SpecError  # noqa: E402
+from invariance.models import layers as _layers  # noqa: E402,F401  (registers custom layers)
 
 __version__ = "0.1.0"
 
@@ -26,6 +26,8 @@ _LAZY = {
     "register_model": "invariance.models",
     "resolve_model_spec": "invariance.models",
     "model_cost": "invariance.models",
+    "model_label": "invariance.models",
+    "save_model": "invariance.models",
     "load_model": "invariance.models",
     "PRESETS": "invariance.models",
     "train": "invariance.training",
