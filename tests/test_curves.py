@@ -400,3 +400,16 @@ def test_write_curves_rejects_bad_input(tmp_path):
     with pytest.raises(SpecError, match="^n_boot: must be >= 0"):
         write_curves(study, n_boot=-1)
     assert not (study / "curves.csv").exists()
+
+
+def test_runs_without_a_size_are_kept_in_the_table_but_left_out_of_the_fit(tmp_path):
+    runs = synthetic_runs(models={"mlp": TRUE["mlp"]}, seeds=(0, 1))
+    runs["n_train"] = runs["n_train"].astype("float").where(runs["n_train"] != 60000)  # null = all the data
+    runs.loc[0, "test_accuracy"] = np.nan
+    lc, curves = write_curves(write_study(tmp_path / "s", runs), n_boot=5)
+    assert len(lc) == 18 and lc["n_train"].isna().sum() == 2
+    row = curves.iloc[0]
+    assert row["n_runs"] == 15 and row["max_n"] == 32000
+    assert row["fit_note"] == ("2 run(s) with n_train null (all the data, size not recorded) left out; "
+                               "1 run(s) without test_accuracy left out")
+

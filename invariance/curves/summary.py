@@ -113,8 +113,11 @@ def fit_curves(table: pd.DataFrame, *, n_boot: int = 200, seed: int = 0, level: 
         sizes = size_means(group, value=value)
         n_runs = int(sum(len(e) for e in sizes.errors))
         notes = []
-        if n_runs < len(group):
-            notes.append(f"{len(group) - n_runs} run(s) without n_train or {value} left out")
+        no_n = int(pd.to_numeric(group["n_train"], errors="coerce").isna().sum())
+        if no_n:
+            notes.append(f"{no_n} run(s) with n_train null (all the data, size not recorded) left out")
+        if n_runs + no_n < len(group):
+            notes.append(f"{len(group) - n_runs - no_n} run(s) without {value} left out")
         params = boot = None
         if len(sizes.n) < MIN_SIZES:
             shown = ", ".join(f"{s:.0f}" for s in sizes.n) or "none"
