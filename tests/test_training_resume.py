@@ -13,8 +13,8 @@ import pandas as pd
 from invariance.data import load_dataset
 from invariance.training import train
 
-CONFIG = dict(model={"preset": "cnn_pool", "channels": 4, "dense_units": 16}, n_train=240,
-              train={"epochs": 6, "batch_size": 24, "early_stopping": 4},
+CONFIG = dict(model={"preset": "cnn_pool", "channels": 4, "dense_units": 16}, n_train=160,
+              train={"epochs": 5, "batch_size": 32, "early_stopping": 4},
               augmentation={"shift": 2, "rotate": 10, "path": "device"}, seed=4)
 
 SCRIPT = textwrap.dedent(f"""

@@ -92,7 +92,7 @@ def test_bad_input_fails_before_writing(data, tmp_path, kwargs, field):
 
 
 DIVERGE = {"model": {"family": "mlp", "hidden": [32], "activation": "linear"}, "n_train": 100, "seed": 0,
-           "train": {"epochs": 3, "batch_size": 20, "optimizer": "sgd", "learning_rate": 10.0}}
+           "train": {"epochs": 5, "batch_size": 10, "optimizer": "sgd", "learning_rate": 10.0}}
 
 
 def test_divergence_marks_the_run_failed(data, tmp_path):
