@@ -26,9 +26,13 @@ def command(study_file, out_dir, sets, dry_run, fresh, retry_failed, executor, j
 
     A rerun skips finished runs and completes interrupted ones.
     """
+    import logging
+
     from invariance.cli._options import parse_set
     from invariance.study import load_study
 
+    # TensorFlow's retracing warnings say nothing a study's user can act on.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     overrides = parse_set(sets)
     study = load_study(study_file, overrides=overrides)
     if dry_run:
@@ -46,6 +50,7 @@ def command(study_file, out_dir, sets, dry_run, fresh, retry_failed, executor, j
 
 def _dry_run(study, *, jobs: int, executor: str, out_dir: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from invariance.study.estimate import estimate_study
@@ -59,9 +64,10 @@ def _dry_run(study, *, jobs: int, executor: str, out_dir: str) -> None:
     for col in ("#", "run_id", "model", "augmentation", "n_train", "seed", "est. s"):
         table.add_column(col, justify="right" if col in ("#", "n_train", "seed", "est. s") else "left")
     for run, seconds in zip(runs, estimate.per_run):
-        table.add_row(str(run.index), run.run_id, run.label, run.augmentation_label,
+        table.add_row(str(run.index), run.run_id, escape(run.label), escape(run.augmentation_label),
                       "all" if run.n_train is None else str(run.n_train), str(run.seed), f"{seconds:.0f}")
-    console = Console()
+    # Piped output (a log, a test) gets the table's natural width instead of 80 columns.
+    console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
     parallel = jobs if executor == "local" else 1
     total = estimate.total_seconds / max(1, parallel)

@@ -74,7 +74,8 @@ class StudyProgress:
         line = run_line(result)
         if self._progress is not None:
             style = "red" if result.get("status") != "completed" else ""
-            self._progress.console.print(f"[{style}]{_escape(line)}[/{style}]" if style else _escape(line))
+            self._progress.console.print(f"[{style}]{_escape(line)}[/{style}]" if style else _escape(line),
+                                         soft_wrap=True)
             self._progress.update(self._task, completed=self.done, failed=self.failed)
         else:
             self.log(f"[{self.done}/{self.total}] {line}")
@@ -82,7 +83,7 @@ class StudyProgress:
     def log(self, message: str) -> None:
         """A plain line (through the live bar's console when there is one)."""
         if self._progress is not None:
-            self._progress.console.print(_escape(message))
+            self._progress.console.print(_escape(message), soft_wrap=True)
         else:
             print(message, file=self.stream, flush=True)
 

@@ -479,8 +479,15 @@ def clear_study_dir(study_dir: Path) -> None:
 
 
 def _remove_trash(study_dir: Path) -> None:
+    """Deletes what a killed process left: ``--fresh`` trash and atomic writes' temporary files.
+
+    Called under the lock, so no other process is writing here.
+    """
     for item in study_dir.glob(f"{_TRASH_PREFIX}*"):
         shutil.rmtree(item, ignore_errors=True)
+    for item in study_dir.rglob(".*.tmp*"):
+        if item.is_file():
+            item.unlink(missing_ok=True)
 
 
 def _manifest(study: StudySpec, context: RunContext, runs: list[RunSpec], *, started: str, executor: str,
