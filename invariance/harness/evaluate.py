@@ -49,6 +49,7 @@ COLUMNS = ("sweep", "dx", "dy", "angle", "scale", "metric", "value", "n", "layer
 """Columns of the harness's table, in order."""
 
 DEFAULT_BATCH_SIZE = 512
+_IDENTITY8 = keras_transforms(IDENTITY, height=1, width=1)[0]
 
 
 def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = None, random_k: Any = None,
@@ -105,8 +106,9 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     random_points = random_spec.points(n, seed) if random_spec else np.zeros((n, 0, 4))
     total = n + n * int((~is_identity).sum()) + random_points.shape[0] * random_points.shape[1]
 
+    largest = max(n, n * int((~is_identity).sum()), random_points.shape[0] * random_points.shape[1])
     with _progress_bar(progress, total) as tick:
-        runner = _Runner(inference, x, y, batch_size=batch_size, tick=tick)
+        runner = _Runner(inference, x, y, batch_size=_even_batch(largest, batch_size), tick=tick)
         clean = runner.clean()
         stats = _PointStats(clean, len(unique), metric_names, from_logits=inference.from_logits)
         offsets = np.cumsum([0] + [len(p) for p in point_sets])
@@ -259,23 +261,46 @@ class _Clean:
         self.scale = M.mean_pairwise_distance(embeddings) if embeddings is not None else float("nan")
 
 
+def _even_batch(largest: int, batch_size: int) -> int:
+    """The batch size that splits the largest pass into equal batches of at most ``batch_size``.
+
+    Every forward call then has this one shape (short batches are padded), so the compiled
+    function is traced once per ``evaluate`` instead of once per leftover size.
+    """
+    batches = -(-max(largest, 1) // batch_size)
+    return -(-max(largest, 1) // batches)
+
+
 class _Runner:
-    """Streams (image, transform) pairs through the inference function in batches."""
+    """Streams (image, transform) pairs through the inference function in batches of one shape."""
 
     def __init__(self, inference: Inference, x: np.ndarray, y: np.ndarray, *, batch_size: int, tick: Callable):
-        self.inference, self.x, self.y = inference, x, y
+        self.x, self.y = x, y
         self.batch_size = batch_size
         self.tick = tick
+        self._inference = inference
+
+    def inference(self, images: np.ndarray, transforms: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        short = self.batch_size - len(images)
+        if short <= 0:
+            return self._inference(images, transforms)
+        # Pad with copies of the first pair; the padded rows' outputs are dropped.
+        images = np.concatenate([images, np.repeat(images[:1], short, axis=0)])
+        transforms = np.concatenate([transforms, np.repeat(transforms[:1], short, axis=0)])
+        out, emb = self._inference(images, transforms)
+        keep = len(images) - short
+        return out[:keep], (emb[:keep] if emb is not None else None)
 
     def clean(self) -> _Clean:
         outs, embs = [], []
         for start in range(0, len(self.x), self.batch_size):
-            out, emb = self.inference.identity(self.x[start:start + self.batch_size])
+            images = self.x[start:start + self.batch_size]
+            out, emb = self.inference(images, np.tile(_IDENTITY8, (len(images), 1)))
             outs.append(out)
             embs.append(emb)
             self.tick(len(out))
         emb = np.concatenate(embs) if embs[0] is not None else None
-        return _Clean(np.concatenate(outs), emb, self.y, self.inference.from_logits)
+        return _Clean(np.concatenate(outs), emb, self.y, self._inference.from_logits)
 
     def product(self, table: np.ndarray, consume: Callable) -> None:
         """Every image under every transform of ``table`` (T, 8); ``consume(img, col, out, emb)``."""
