@@ -49,6 +49,8 @@ COLUMNS = ("sweep", "dx", "dy", "angle", "scale", "metric", "value", "n", "layer
 """Columns of the harness's table, in order."""
 
 DEFAULT_BATCH_SIZE = 512
+EQUIVARIANCE_SAMPLES = 1000
+"""``equivariance=True`` measures feature maps on the first this-many images (a ratio of totals needs no more)."""
 _IDENTITY8 = keras_transforms(IDENTITY, height=1, width=1)[0]
 
 
@@ -74,7 +76,8 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         batch_size: (image, point) pairs per forward pass.
         embedding_layer: Layer whose output the embedding metrics compare; by default the
             layer named ``embedding``, else the input of the last Dense layer.
-        equivariance: Also add :func:`invariance.harness.equivariance.equivariance_error` rows.
+        equivariance: Also add :func:`invariance.harness.equivariance.equivariance_error` rows,
+            measured on the first ``EQUIVARIANCE_SAMPLES`` images (their ``n``).
         seed: Seed of the random-k draws (the only randomness).
         progress: Show a progress bar.
 
@@ -104,15 +107,14 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     unique, inverse = _pool_points(point_sets + [walk_points])
     is_identity = np.all(unique == np.asarray(IDENTITY), axis=1)
     random_points = random_spec.points(n, seed) if random_spec else np.zeros((n, 0, 4))
-    total = n + n * int((~is_identity).sum()) + random_points.shape[0] * random_points.shape[1]
+    passes = (n, n * int((~is_identity).sum()), random_points.shape[0] * random_points.shape[1])
 
-    largest = max(n, n * int((~is_identity).sum()), random_points.shape[0] * random_points.shape[1])
-    with _progress_bar(progress, total) as tick:
-        runner = _Runner(inference, x, y, batch_size=_even_batch(largest, batch_size), tick=tick)
+    with _progress_bar(progress, sum(passes)) as tick:
+        runner = _Runner(inference, x, y, batch_size=_even_batch(max(passes), batch_size), tick=tick)
         clean = runner.clean()
         stats = _PointStats(clean, len(unique), metric_names, from_logits=inference.from_logits)
         offsets = np.cumsum([0] + [len(p) for p in point_sets])
-        for gi, grid in enumerate(grid_list):
+        for gi in range(len(grid_list)):
             stats.track_grid(inverse[offsets[len(sweep_list) + gi]:offsets[len(sweep_list) + gi + 1]])
         if walk_spec:
             stats.track_walk(inverse[offsets[-1]:])
@@ -143,7 +145,8 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     if equivariance:
         from invariance.harness.equivariance import equivariance_error
 
-        frame = pd.concat([frame, equivariance_error(model, x, batch_size=min(batch_size, 256))], ignore_index=True)
+        eq = equivariance_error(model, x[:EQUIVARIANCE_SAMPLES], batch_size=min(batch_size, 256))
+        frame = pd.concat([frame, eq], ignore_index=True)
     frame.attrs.update({"fill": fill, "interpolation": interpolation, "seed": seed, "samples": n,
                         "embedding_layer": inference.embedding_name,
                         "outputs": "logits" if inference.from_logits else "probabilities"})
