@@ -13,10 +13,12 @@ Times one sweep of T points over N images on the same model (the zoo's two-block
   batched too. The still more literal loop, one ``model.predict`` per (image, point) pair,
   is reported beside it (``naive_per_pair_vs_harness``, extrapolated from 40 pairs).
 
-Each method runs ``--reps`` times, interleaved, and the median time counts, since the
-machine is shared. The final line is JSON with ``harness_vs_inference`` (goal <= 1.10) and
-``naive_vs_harness`` (goal >= 5), plus the raw timings and the stricter floor of a bare
-``predict_on_batch`` loop at the same batch size.
+Each method runs ``--reps`` times, interleaved. The headline ratios use each method's best
+time (timeit's convention: on a shared machine the slower repetitions measure the other
+processes); the ratios of the median times are reported beside them (``*_median``), with
+every raw timing. The final line is JSON with ``harness_vs_inference`` (goal <= 1.10) and
+``naive_vs_harness`` (goal >= 5), plus the stricter floor of a bare ``predict_on_batch``
+loop at the same batch size.
 
 Usage:
     python benchmarks/harness.py [--quick] [--images N] [--sweep dx=-8:8:1] [--reps R]
@@ -30,7 +32,7 @@ import time
 
 import numpy as np
 
-import invariance  # noqa: F401  (chooses the Keras backend first)
+import invariance  # noqa: F401  # chooses the Keras backend first
 
 
 def build_cnn(input_shape, num_classes):
@@ -99,11 +101,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
     parser.add_argument("--images", type=int, default=None, help="N (default 1000; 200 with --quick)")
     parser.add_argument("--sweep", default="dx=-8:8:1", help="AXIS=VALUES (integer shifts: albumentations takes px)")
-    parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3; 1 with --quick)")
+    parser.add_argument("--reps", type=int, default=None, help="repetitions (default 5; 1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=512)
     args = parser.parse_args()
     n = args.images or (200 if args.quick else 1000)
-    reps = args.reps or (1 if args.quick else 3)
+    reps = args.reps or (1 if args.quick else 5)
 
     import keras
 
@@ -146,6 +148,7 @@ def main() -> None:
             results[name] = fn()
             times[name].append(time.perf_counter() - start)
     med = {k: statistics.median(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items()}
     per_pair = naive_per_pair_seconds(model, x, points)
 
     # The harness must agree with the naive loop it replaces (albumentations = the shared transform).
@@ -157,18 +160,22 @@ def main() -> None:
     summary = {
         "model": model_text, "images": data_text, "N": n, "T": len(points), "pairs": n * len(points),
         "sweep": args.sweep, "batch_size": bs, "reps": reps, "backend": keras.backend.backend(),
-        "seconds": {k: round(v, 3) for k, v in med.items()},
+        "seconds_best": {k: round(v, 3) for k, v in best.items()},
+        "seconds_median": {k: round(v, 3) for k, v in med.items()},
         "seconds_all": {k: [round(t, 3) for t in v] for k, v in times.items()},
-        "harness_images_per_second": round(n * len(points) / med["harness"]),
+        "harness_images_per_second": round(n * len(points) / best["harness"]),
         "max_accuracy_gap_vs_naive": agree,
-        "harness_vs_predict_on_batch": round(med["harness"] / med["floor_predict_on_batch"], 3),
-        "harness_vs_inference": round(med["harness"] / med["floor_predict"], 3),
-        "naive_vs_harness": round(med["naive"] / med["harness"], 3),
+        "harness_vs_inference": round(best["harness"] / best["floor_predict"], 3),
+        "naive_vs_harness": round(best["naive"] / best["harness"], 3),
+        "harness_vs_predict_on_batch": round(best["harness"] / best["floor_predict_on_batch"], 3),
+        "harness_vs_inference_median": round(med["harness"] / med["floor_predict"], 3),
+        "naive_vs_harness_median": round(med["naive"] / med["harness"], 3),
+        "harness_vs_predict_on_batch_median": round(med["harness"] / med["floor_predict_on_batch"], 3),
         # Supplementary: one model.predict per (image, point) pair, extrapolated from 40 pairs.
         "naive_per_pair_vs_harness": round(per_pair * n * len(points) / med["harness"], 1),
     }
-    print(f"harness {med['harness']:.2f} s | floor model.predict {med['floor_predict']:.2f} s | "
-          f"floor predict_on_batch {med['floor_predict_on_batch']:.2f} s | naive {med['naive']:.2f} s "
+    print(f"best of {reps}: harness {best['harness']:.2f} s | floor model.predict {best['floor_predict']:.2f} s | "
+          f"floor predict_on_batch {best['floor_predict_on_batch']:.2f} s | naive {best['naive']:.2f} s "
           f"({n} images x {len(points)} points)")
     print(json.dumps(summary, sort_keys=True))
 
