@@ -77,9 +77,12 @@ def make_tables(*, models=("cnn_nopool", "cnn_pool", "mlp"), augmentations=("non
 
                     rows.append({**base, "sweep": "clean", "dx": 0.0, "dy": 0.0, "angle": 0.0, "scale": 1.0,
                                  "metric": "accuracy", "value": acc, "n": 500})
-                    for sweep, values, fall in (("dx", dx, lambda v: np.exp(-v**2 / (2 * (s_px * boost) ** 2))),
-                                                ("angle", angle, lambda v: np.exp(-v**2 / (2 * (s_ang * boost) ** 2))),
-                                                ("scale", scale, lambda v: np.exp(-(v - 1) ** 2 / (2 * (s_sc * boost) ** 2)))):
+                    def gauss(v, sigma):
+                        return np.exp(-v**2 / (2 * (sigma * boost) ** 2))
+
+                    for sweep, values, fall in (("dx", dx, lambda v: gauss(v, s_px)),
+                                                ("angle", angle, lambda v: gauss(v, s_ang)),
+                                                ("scale", scale, lambda v: gauss(v - 1, s_sc))):
                         cons_all = []
                         for v in values:
                             p = {"dx": 0.0, "dy": 0.0, "angle": 0.0, "scale": 1.0, sweep: float(v)}
@@ -127,7 +130,8 @@ def make_tables(*, models=("cnn_nopool", "cnn_pool", "mlp"), augmentations=("non
             need = (b / (1 - target - a)) ** (1 / c) if 1 - target > a else np.nan
             curves.append(dict(model=model, augmentation=aug, a=a, a_lo=a - 0.01, a_hi=a + 0.01, b=b, b_lo=b * 0.8,
                                b_hi=b * 1.2, c=c, c_lo=c - 0.03, c_hi=c + 0.03, target_accuracy=target,
-                               samples_to_target=need, samples_to_target_lo=need * 0.8, samples_to_target_hi=need * 1.25,
+                               samples_to_target=need, samples_to_target_lo=need * 0.8,
+                               samples_to_target_hi=need * 1.25,
                                error_at_max_n=a + b * max(n_trains) ** -c))
     return runs, inv, lc, pd.DataFrame(curves)
 
@@ -158,11 +162,18 @@ def write_study(folder, *, curves=True, failed=1, **kwargs) -> Path:
         lc.to_csv(folder / "learning_curves.csv", index=False)
         cv.to_csv(folder / "curves.csv", index=False)
     (folder / "study.yaml").write_text(STUDY_YAML)
-    manifest = {"name": "tiny", "started": "2025-01-01T10:00:00+00:00", "finished": "2025-01-01T10:02:30+00:00",
-                "wall_seconds": 150.0, "counts": {"total": len(runs), "completed": int((runs.status == "completed").sum()),
-                                                  "failed": int((runs.status == "failed").sum()), "pending": 0},
-                "backend": "tensorflow", "device": "cpu (2 cores, x86_64)",
-                "versions": {"python": "3.11.2", "keras": "3.15.0", "tensorflow": "2.21.0"},
-                "git_sha": "0123456789abcdef0123456789abcdef01234567"}
+    # the layout invariance.study.runner writes
+    counts = {"total": len(runs), "completed": int((runs.status == "completed").sum()),
+              "failed": int((runs.status == "failed").sum()), "pending": 0}
+    manifest = {"study": "tiny", "started": "2025-01-01T10:00:00+00:00", "finished": "2025-01-01T10:02:30+00:00",
+                "wall_seconds": 150.0,
+                "provenance": {"backend": "tensorflow", "device": "cpu (2 cores, x86_64)",
+                               "versions": {"python": "3.11.2", "keras": "3.15.0", "tensorflow": "2.21.0"},
+                               "git_sha": "0123456789abcdef0123456789abcdef01234567"},
+                "executor": {"name": "local", "jobs": 1},
+                "dataset": {"name": "fashion_mnist_mini", "source": "bundled", "n_train": 6000, "n_test": 1000,
+                            "image_shape": [28, 28, 1], "num_classes": 10, "canvas": None, "fingerprint": "abc"},
+                "evaluation": {"samples": 200, "images": "first 200 test images", "eval_hash": "def"},
+                "counts": counts, "runs": runs["run_id"].tolist()}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return folder

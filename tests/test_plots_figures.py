@@ -14,6 +14,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 import invariance.plots as P
+import invariance.plots.style as style
 from invariance.plots import MissingDataError
 from plot_tables import GEOM, make_tables
 
@@ -22,7 +23,7 @@ IMAGE_PLOTS = {"plot_filter_grid", "plot_model_filters", "plot_example_strip"}  
 
 @pytest.fixture(autouse=True)
 def _few_resamples(monkeypatch):
-    monkeypatch.setattr(P.style, "N_BOOT", 20)  # the CI's accuracy is not under test; speed is
+    monkeypatch.setattr(style, "N_BOOT", 20)  # the CI's accuracy is not under test; speed is
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +157,8 @@ def test_learning_curve_fit_follows_the_power_law(t):
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     row = t.cv[(t.cv.model == "mlp") & (t.cv.augmentation == "none")].iloc[0]
-    fits = [line for line in ax.get_lines() if len(line.get_xdata()) == 100 and to_hex(line.get_color()) == t.pal["mlp"]]
+    fits = [line for line in ax.get_lines()
+            if len(line.get_xdata()) == 100 and to_hex(line.get_color()) == t.pal["mlp"]]
     n, acc = fits[0].get_xdata(), fits[0].get_ydata()
     assert acc == pytest.approx(1 - (row.a + row.b * n ** (-row.c)))
     assert [x.get_text() for x in ax.get_xticklabels()] == ["500", "2k", "8k"]

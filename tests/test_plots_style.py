@@ -100,3 +100,17 @@ def test_plotting_leaves_the_users_backend_alone(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().lower() == "pdf"
     assert (tmp_path / "f.png").exists()
+
+
+def test_ci95_matches_seaborns_bootstrap_ci():
+    from seaborn._statistics import EstimateAggregator
+
+    values = [0.61, 0.64, 0.70, 0.58, 0.66]
+    seaborn_ci = EstimateAggregator("mean", ("ci", 95), n_boot=20000, seed=0)(
+        __import__("pandas").DataFrame({"y": values}), "y")
+    low, high = style.ci95(values)
+    assert low == pytest.approx(seaborn_ci["ymin"], abs=0.004)
+    assert high == pytest.approx(seaborn_ci["ymax"], abs=0.004)
+    assert style.ci95(values) == (low, high)  # seeded
+    assert style.ci95([0.5]) == (0.5, 0.5)
+    assert style.ci95([0.5, float("nan"), 0.5]) == (0.5, 0.5)

@@ -60,11 +60,15 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
                               (axes[0, 1], "invariance", score_label)):
         sns.lineplot(data=data.dropna(subset=[column]), x="params", y=column, hue="model", style="augmentation",
                      hue_order=models, style_order=augs, palette=palette, markers=markers, dashes=False,
-                     err_style="bars", errorbar=("ci", 95), seed=0, n_boot=style.N_BOOT, linewidth=0, markersize=10,
+                     err_style="bars", errorbar=style.ci95, linewidth=0, markersize=10,
                      err_kws={"capsize": 3}, ax=ax, legend=False)
         ax.set_xscale("log")
-        ax.margins(x=0.25, y=0.12)
-        ax.autoscale_view()
+        ax.margins(y=0.12)
+        # room for labels either side, also when every model has the same size
+        lo, hi = float(data["params"].min()), float(data["params"].max())
+        pad = max((hi / lo) ** 0.25, 1.6)
+        ax.set_xlim(lo / pad, hi * pad)
+        ax.autoscale_view(scalex=False)
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_count(v)))
         ax.xaxis.set_minor_formatter(NullFormatter())

@@ -56,7 +56,7 @@ def plot_engstrom(table: pd.DataFrame, *, grids: Sequence[str] | None = None, k:
     for j, aug in enumerate(augs):
         ax = axes[0, j]
         sns.barplot(data=data[data["augmentation"] == aug], x="model", y="value", hue="measure", order=models,
-                    hue_order=order, palette=_COLOURS[: len(order)], errorbar=("ci", 95), seed=0, n_boot=style.N_BOOT,
+                    hue_order=order, palette=_COLOURS[: len(order)], errorbar=style.ci95,
                     capsize=0.1, err_kws={"linewidth": 1.2}, ax=ax, legend=j == len(augs) - 1)
         ax.set_title(wrap_label(f"augmentation: {aug}", 40))
         ax.set_xlabel("")

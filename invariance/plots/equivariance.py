@@ -54,8 +54,8 @@ def plot_equivariance(table: pd.DataFrame, *, n_train: int | None = None, palett
         sub = sub.assign(layer_index=sub["layer"].map({name: i for i, name in enumerate(layers)}))
         shades = dict(zip(shifts, sns.light_palette(palette[model], n_colors=len(shifts) + 1)[1:]))
         sns.lineplot(data=sub, x="layer_index", y="value", hue="shift", style="augmentation", hue_order=shifts,
-                     style_order=augs, palette=shades, dashes=dashes, marker="o", errorbar=("ci", 95), seed=0,
-                     n_boot=style.N_BOOT, ax=ax, legend=False)
+                     style_order=augs, palette=shades, dashes=dashes, marker="o", errorbar=style.ci95, ax=ax,
+                     legend=False)
         ax.set_xticks(range(len(layers)), [wrap_label(x, 14) for x in layers], rotation=35, ha="right",
                       rotation_mode="anchor")
         ax.set_title(wrap_label(model, 30), color=palette[model])

@@ -16,8 +16,9 @@ SWEEP_TITLES = {"dx": "horizontal shift", "dy": "vertical shift", "angle": "rota
 
 @themed
 def plot_invariance_curves(table: pd.DataFrame, *, sweeps: Sequence[str] | None = None,
-                      metrics: Sequence[str] = ("accuracy", "consistency"), n_train: int | None = None,
-                      palette: Mapping[str, str] | None = None, dashes: Mapping[str, Any] | None = None) -> Figure:
+                           metrics: Sequence[str] = ("accuracy", "consistency"), n_train: int | None = None,
+                           palette: Mapping[str, str] | None = None, dashes: Mapping[str, Any] | None = None,
+                           title: str = "Invariance curves") -> Figure:
     """Metric vs transform along each sweep: one row per metric, one column per sweep.
 
     Hue is the model, line style the augmentation; the band is a 95% bootstrap CI over seeds.
@@ -29,6 +30,7 @@ def plot_invariance_curves(table: pd.DataFrame, *, sweeps: Sequence[str] | None 
         n_train: The training size to show; default the largest in the table.
         palette: model -> colour for the whole study (see :func:`model_palette`).
         dashes: augmentation -> seaborn dash code (see :func:`augmentation_dashes`).
+        title: Figure title (the n_train and the band's meaning are appended).
 
     Returns:
         Figure with a (len(metrics), len(sweeps)) grid of axes.
@@ -57,14 +59,13 @@ def plot_invariance_curves(table: pd.DataFrame, *, sweeps: Sequence[str] | None 
             sub = sweep_rows[sweep_rows["metric"] == metric]
             if not sub.empty:
                 sns.lineplot(data=sub, x=axis, y="value", hue="model", style="augmentation", hue_order=models,
-                             style_order=augs, palette=palette, dashes=dashes, errorbar=("ci", 95), seed=0,
-                             n_boot=style.N_BOOT, ax=ax, legend=False)
+                             style_order=augs, palette=palette, dashes=dashes, errorbar=style.ci95, ax=ax, legend=False)
             ax.axvline(_data.IDENTITY[axis], color="0.55", lw=1, zorder=0)
             ax.set_xlabel(AXIS_LABELS.get(axis, axis) if i == len(metrics) - 1 else "")
             ax.set_ylabel(METRIC_LABELS.get(metric, metric) if j == 0 else "")
             if i == 0:
                 ax.set_title(f"{SWEEP_TITLES.get(axis, sweep)}")
     where = f"n_train = {n:,}, " if n is not None else ""
-    fig.suptitle(f"Invariance curves ({where}band: 95% CI over seeds)")
+    fig.suptitle(f"{title} ({where}band: 95% CI over seeds)")
     model_aug_legend(axes[0, -1], models=models, palette=palette, augmentations=augs, dashes=dashes)
     return fig

@@ -69,7 +69,7 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
     ax = axes[0, 0]
     sns.lineplot(data=data, x="n_train", y="test_accuracy", hue="model", style="augmentation", hue_order=models,
                  style_order=augs, palette=palette, markers=markers, dashes=False, err_style="bars",
-                 errorbar=("ci", 95), seed=0, n_boot=style.N_BOOT, linewidth=0, markersize=8, err_kws={"capsize": 3},
+                 errorbar=style.ci95, linewidth=0, markersize=8, err_kws={"capsize": 3},
                  ax=ax, legend=False)
     fitted = _fit_lines(ax, data, curves, palette, dashes)
     for (model, aug), group in data.groupby(["model", "augmentation"]):
@@ -90,7 +90,7 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
         gx = axes[0, 1]
         sns.lineplot(data=data, x="n_train", y="generalization_gap", hue="model", style="augmentation",
                      hue_order=models, style_order=augs, palette=palette, dashes=dashes, markers=markers,
-                     errorbar=("ci", 95), seed=0, n_boot=style.N_BOOT, markersize=7, ax=gx, legend=False)
+                     errorbar=style.ci95, markersize=7, ax=gx, legend=False)
         gx.axhline(0, color="0.55", lw=1, zorder=0)
         _log_n_axis(gx, data["n_train"])
         gx.set_xlabel(AXIS_LABELS["n_train"])

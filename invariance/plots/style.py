@@ -20,10 +20,8 @@ from invariance.errors import InvarianceError
 from invariance.io import write_with
 
 DPI = 150
-# Bootstrap resamples behind every 95% CI band. seaborn's bootstrap loops in Python, so the
-# cost grows with the number of (curve, point) groups; 300 keeps a large study's figures
-# within seconds and the interval's Monte-Carlo error well under its width.
-N_BOOT = 300
+# Bootstrap resamples behind every 95% CI band (see ci95).
+N_BOOT = 1000
 
 # Axis labels with units, shared by every figure.
 AXIS_LABELS = {
@@ -73,6 +71,31 @@ _RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+
+
+def ci95(values: Any) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean: seaborn's ``errorbar=("ci", 95)``, vectorised.
+
+    seaborn resamples in a Python loop, one group at a time, which takes tens of seconds for
+    a study's thousands of (curve, point) groups; this draws all resamples at once. The seed is
+    fixed, so a figure is the same every time. Passed to seaborn as ``errorbar=ci95``.
+
+    Args:
+        values: The seeds' values at one point, shape (n,).
+
+    Returns:
+        (low, high); both the value itself when n == 1.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return (np.nan, np.nan)
+    if len(x) == 1 or np.all(x == x[0]):
+        return (float(x[0]), float(x[0]))
+    rng = np.random.default_rng(0)
+    means = x[rng.integers(0, len(x), size=(N_BOOT, len(x)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return (float(low), float(high))
 
 
 class MissingDataError(InvarianceError):

@@ -128,8 +128,8 @@ def plot_radial_curve(table: pd.DataFrame, *, grid: str | None = None, metric: s
     fig, axes = new_figure(1, 1, panel=(10.0, 5.0))
     ax = axes[0, 0]
     sns.lineplot(data=per_run, x="shift", y="value", hue="model", style="augmentation", hue_order=models,
-                 style_order=augs, palette=palette, dashes=dashes, markers=False, errorbar=("ci", 95), seed=0,
-                 n_boot=style.N_BOOT, ax=ax, legend=False)
+                 style_order=augs, palette=palette, dashes=dashes, markers=False, errorbar=style.ci95, ax=ax,
+                 legend=False)
     sns.scatterplot(data=per_run.groupby(["model", "augmentation", "shift"])["value"].mean().reset_index(),
                     x="shift", y="value", hue="model", hue_order=models, palette=palette, ax=ax, legend=False,
                     s=28, zorder=3)

@@ -1,0 +1,90 @@
+"""make_study_figures on synthetic study folders: what is made, what is skipped and why."""
+from __future__ import annotations
+
+import keras
+import pytest
+
+import invariance.plots as P
+import invariance.plots.style as style
+from invariance.errors import InvarianceError
+from invariance.io import read_json
+from invariance.plots.study_figures import load_study_tables, make_study_figures, representative_runs
+from plot_tables import write_study
+
+
+@pytest.fixture(autouse=True)
+def _few_resamples(monkeypatch):
+    monkeypatch.setattr(style, "N_BOOT", 20)
+
+
+def _save_tiny_cnn(path):
+    x = keras.Input((28, 28, 1))
+    y = keras.layers.Conv2D(6, 3, name="block1_conv1")(x)
+    y = keras.layers.GlobalAveragePooling2D(name="embedding")(y)
+    model = keras.Model(x, keras.layers.Dense(10, name="logits")(y), name="cnn_pool")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+
+
+def test_full_study_makes_every_supported_figure(tmp_path):
+    study = write_study(tmp_path / "s", models=("cnn_pool", "mlp"), seeds=(0, 1), n_trains=(500, 2000, 8000))
+    tables = load_study_tables(study)
+    run = representative_runs(tables.runs, study)  # no models saved yet
+    assert run == {}
+    rid = tables.runs.query("model == 'cnn_pool' and augmentation == 'none' and n_train == 8000 and seed == 0")
+    _save_tiny_cnn(study / "runs" / rid["run_id"].iloc[0] / "model.keras")
+    made = make_study_figures(study)
+    assert list(made) == ["invariance_curves", "divergence_curves", "translation_map_translation_map",
+                          "translation_map_translation_map_embedding_cosine", "radial_translation_map", "engstrom",
+                          "equivariance", "learning_curves", "cost", "filters_cnn_pool", "examples_dx",
+                          "examples_angle", "examples_scale"]
+    for paths in made.values():
+        assert paths["png"].stat().st_size > 1000 and paths["svg"].is_file()
+    index = read_json(study / "figures" / "index.json")
+    assert [f["name"] for f in index["figures"]] == list(made)
+    assert all(f["title"] and f["caption"] for f in index["figures"])
+    assert index["skipped"] == []
+
+
+def test_small_study_skips_what_its_data_cannot_support(tmp_path):
+    study = write_study(tmp_path / "s", models=("cnn_pool",), seeds=(0,), curves=False, failed=0)
+    inv = load_study_tables(study).invariance
+    keep = inv["sweep"].isin(["clean", "dx"])
+    inv[keep].to_csv(study / "invariance.csv", index=False)
+    (study / "study.yaml").write_text("name: s\ndataset: npz:/nonexistent/data.npz\n")
+    made = make_study_figures(study)
+    assert list(made) == ["invariance_curves", "divergence_curves", "cost"]
+    skipped = {s["name"]: s["reason"] for s in read_json(study / "figures" / "index.json")["skipped"]}
+    assert set(skipped) == {"engstrom", "equivariance", "filters", "examples_dx"}
+    assert "random-k or grid accuracy" in skipped["engstrom"]
+    assert "no completed run has a saved model.keras" in skipped["filters"]
+    assert "is not available here" in skipped["examples_dx"]
+
+
+def test_a_failing_figure_is_recorded_and_the_others_are_still_made(tmp_path, monkeypatch):
+    study = write_study(tmp_path / "s", models=("cnn_pool",), seeds=(0,), curves=False, failed=0)
+    (study / "study.yaml").write_text("name: s\n")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(P.cost, "plot_cost", broken)
+    made = make_study_figures(study)
+    assert "cost" not in made and "invariance_curves" in made
+    skipped = {s["name"]: s["reason"] for s in read_json(study / "figures" / "index.json")["skipped"]}
+    assert skipped["cost"] == "failed: RuntimeError: boom"
+
+
+def test_missing_study_folder_or_runs_table_is_a_clear_error(tmp_path):
+    with pytest.raises(InvarianceError, match="study_dir: must be a study results folder"):
+        make_study_figures(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InvarianceError, match="study_dir: must contain runs.csv"):
+        make_study_figures(tmp_path / "empty")
+
+
+def test_labels_like_none_survive_the_csv_round_trip(tmp_path):
+    study = write_study(tmp_path / "s", models=("cnn_pool",), seeds=(0,), curves=False, failed=0)
+    tables = load_study_tables(study)
+    assert set(tables.runs["augmentation"]) >= {"none"}
+    assert (tables.invariance["layer"] == "").sum() > 0
