@@ -81,3 +81,13 @@ def test_bad_study_is_a_clean_error_without_traceback(tmp_path):
 def test_status_of_a_folder_that_is_not_a_study(tmp_path):
     result = CliRunner().invoke(cli, ["status", str(tmp_path)])
     assert result.exit_code != 0 and "not a study results folder" in str(result.exception)
+
+
+def test_ray_executor_without_ray_says_how_to_install(monkeypatch, study_file, tmp_path):
+    from invariance.errors import InvarianceError
+    from invariance.study import run_study
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail
+    with pytest.raises(InvarianceError, match=r"pip install 'invariance\[ray\]'"):
+        run_study(study_file, out_dir=tmp_path / "out", executor="ray", progress=False)
+    assert not (tmp_path / "out").exists()

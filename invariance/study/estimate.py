@@ -5,11 +5,12 @@ The cost model, per run::
     seconds = per_run                                          # build, compile, save, load
             + epochs * steps * per_train_step                  # fixed cost of each batch
             + epochs * n * macs / train_macs_per_second        # the arithmetic of training
+            + (n_all + n_test) * macs / eval_macs_per_second   # the trainer's final accuracies
             + points * batches * per_eval_batch                # fixed cost of each eval batch
             + points * samples * macs / eval_macs_per_second   # the arithmetic of evaluation
 
-where ``n`` is the number of training images (after the validation split), ``steps`` = n /
-batch_size, ``macs`` the model's multiply-accumulates per image (``model_cost``), and
+where ``n`` is the number of training images after the validation split (``n_all`` before
+it), ``n_test`` the test set's size, ``steps`` = n / batch_size, ``macs`` the model's multiply-accumulates per image (``model_cost``), and
 ``points`` the transforms the harness evaluates (clean + sweeps + grids + random-k + walks).
 ``epochs`` is the maximum, so early stopping only makes a study faster than estimated.
 
@@ -37,7 +38,7 @@ class CostModel:
         per_train_step: Seconds of fixed cost per training batch.
         per_eval_batch: Seconds of fixed cost per evaluation batch.
         per_run: Seconds of fixed cost per run.
-        eval_batch_size: Images per evaluation batch.
+        eval_batch_size: (image, transform) pairs per evaluation batch (the harness's default).
         basis: Where the numbers come from (printed with the estimate).
     """
 
@@ -46,15 +47,18 @@ class CostModel:
     per_train_step: float
     per_eval_batch: float
     per_run: float
-    eval_batch_size: int = 256
+    eval_batch_size: int = 512
     basis: str = ""
 
 
-# Measured on the 2-core development machine (TensorFlow CPU backend, keras 3), from
-# fashion_mnist_mini runs of cnn_pool, cnn_nopool and mlp at batch 128: the fixed costs from
-# the smallest model, the rates from the largest. Re-measure with benchmarks/scaling.
-DEFAULT_COST = CostModel(train_macs_per_second=1.6e9, eval_macs_per_second=5.0e9, per_train_step=0.006,
-                         per_eval_batch=0.004, per_run=3.0, eval_batch_size=256,
+# Measured on the 2-core development machine (TensorFlow CPU backend, keras 3.15) from the
+# quickstart study (fashion_mnist_mini, 6000 images, 3 epochs, batch 128, 500 evaluation
+# images x 24 points): the fixed costs from mlp (235k MACs/image), the rates from cnn_pool
+# (4.2M) and cnn_nopool (21M): training ~5.5 GMAC/s, inference ~35 GMAC/s. The machine was
+# shared while measuring, so on an idle one runs take about 0.6-0.8x these estimates.
+# Re-measure with benchmarks/scaling.
+DEFAULT_COST = CostModel(train_macs_per_second=5.5e9, eval_macs_per_second=3.5e10, per_train_step=0.015,
+                         per_eval_batch=0.02, per_run=2.5, eval_batch_size=512,
                          basis="cost model measured on a 2-core CPU, TensorFlow backend")
 
 
@@ -78,16 +82,18 @@ def load_cost_model() -> CostModel:
 
 
 def run_seconds(*, macs: float, n: int, epochs: int, batch_size: int, points: int, samples: int,
-                cost: CostModel = DEFAULT_COST) -> float:
+                n_all: int | None = None, n_test: int = 0, cost: CostModel = DEFAULT_COST) -> float:
     """Estimated seconds of one run (see the module docstring for the model).
 
     Returns:
         A float >= ``cost.per_run``.
     """
     steps = math.ceil(n / max(1, batch_size))
-    batches = math.ceil(samples / cost.eval_batch_size)
+    batches = math.ceil(points * samples / cost.eval_batch_size)
+    n_all = n if n_all is None else n_all
     return (cost.per_run + epochs * steps * cost.per_train_step + epochs * n * macs / cost.train_macs_per_second
-            + points * batches * cost.per_eval_batch + points * samples * macs / cost.eval_macs_per_second)
+            + (n_all + n_test) * macs / cost.eval_macs_per_second
+            + batches * cost.per_eval_batch + points * samples * macs / cost.eval_macs_per_second)
 
 
 def evaluation_points(spec) -> int:
@@ -132,7 +138,7 @@ def estimate_study(runs, context, *, cost: CostModel | None = None) -> Estimate:
         n = max(1, int(round(n_all * (1.0 - float(getattr(train, "val_fraction", 0.0) or 0.0)))))
         per_run.append(run_seconds(macs=macs[run.model_label], n=n, epochs=int(getattr(train, "epochs", 1)),
                                    batch_size=int(getattr(train, "batch_size", 128)), points=points,
-                                   samples=samples, cost=cost))
+                                   samples=samples, n_all=n_all, n_test=len(dataset.y_test), cost=cost))
     return Estimate(per_run=per_run, total_seconds=float(sum(per_run)), basis=cost.basis)
 
 

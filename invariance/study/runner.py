@@ -15,7 +15,7 @@ Why it survives ``kill -9`` at any moment: every file is written atomically (a t
 renamed into place); a run counts as finished only once its ``status.json`` exists, and that is
 written after its ``invariance.csv``; the trainer resumes an interrupted run and does not
 retrain a completed one; and the two study tables are rebuilt from the per-run files, in
-expansion order, after each run and at the end. So a rerun of the same command only does what
+expansion order, while runs finish (at most every ``TABLE_INTERVAL_S``) and at the end. So a rerun of the same command only does what
 is missing and ends with the same tables as an uninterrupted run.
 """
 from __future__ import annotations
@@ -44,6 +44,8 @@ HARNESS_COLUMNS = ("sweep", "dx", "dy", "angle", "scale", "metric", "value", "n"
 STATUS_FILE = "status.json"
 RUN_TABLE = "invariance.csv"
 _TRASH_PREFIX = ".trash-"
+#: Least seconds between two rebuilds of the study tables while runs finish.
+TABLE_INTERVAL_S = 10.0
 
 
 @dataclass
@@ -158,9 +160,17 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
         reporter = StudyProgress(total=len(runs), already_done=finished_before, already_failed=failed_before,
                                  quiet=quiet, title=study.name) if progress else None
 
+        cache: dict[str, Any] = {}
+        last_write = [time.monotonic()]
+
         def on_result(run: RunSpec, result: dict[str, Any]) -> None:
             record_result(study_dir / "runs" / run.run_id, result)
-            write_tables(study_dir, runs)
+            cache.pop(run.run_id, None)
+            # Keep the tables current while the study runs, but not at a cost that grows with
+            # its size: at most every TABLE_INTERVAL_S (the final rebuild below always runs).
+            if time.monotonic() - last_write[0] >= TABLE_INTERVAL_S:
+                write_tables(study_dir, runs, cache=cache)
+                last_write[0] = time.monotonic()
             if reporter is not None:
                 reporter.run_finished(result)
 
@@ -172,7 +182,7 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
         finally:
             if reporter is not None:
                 reporter.__exit__(None, None, None)
-            tables = write_tables(study_dir, runs)
+            tables = write_tables(study_dir, runs, cache=cache)
         counts = tables["counts"]
         manifest.update(finished=_now(), wall_seconds=round(time.perf_counter() - start, 3), counts=counts)
         _write_manifest(study_dir, manifest, runs, context)
@@ -362,11 +372,18 @@ def run_state(run_dir: str | os.PathLike, eval_hash: str | None = None) -> str:
 # the study tables
 
 
-def write_tables(study_dir: str | os.PathLike, runs: list[RunSpec]) -> dict[str, Any]:
+def write_tables(study_dir: str | os.PathLike, runs: list[RunSpec], *,
+                 cache: dict[str, Any] | None = None) -> dict[str, Any]:
     """Rebuilds ``runs.csv`` and ``invariance.csv`` from the per-run files, atomically.
 
     Rows follow the expansion order of ``runs`` (and the harness's order within a run), so
     the tables depend only on which runs finished and what they wrote, never on timing.
+
+    Args:
+        study_dir: The study's folder.
+        runs: The study's runs, in expansion order.
+        cache: Optional ``{run_id: (status, table)}`` of run files already read by this
+            process (filled here; drop a run's entry when its files change).
 
     Returns:
         ``{"counts": {"total", "completed", "failed", "pending"}, "failed": [status dicts]}``.
@@ -376,12 +393,15 @@ def write_tables(study_dir: str | os.PathLike, runs: list[RunSpec]) -> dict[str,
     from invariance.io import write_with
 
     study_dir = Path(study_dir)
+    cache = {} if cache is None else cache
     run_rows, frames, failed = [], [], []
     counts = {"total": len(runs), "completed": 0, "failed": 0, "pending": 0}
     for run in runs:
-        run_dir = study_dir / "runs" / run.run_id
-        status = read_status(run_dir)
+        if run.run_id not in cache:
+            cache[run.run_id] = _read_run(study_dir / "runs" / run.run_id)
+        status, table = cache[run.run_id]
         if status is None:
+            cache.pop(run.run_id)  # not finished: look again next time
             counts["pending"] += 1
             continue
         key = run.key()
@@ -389,11 +409,9 @@ def write_tables(study_dir: str | os.PathLike, runs: list[RunSpec]) -> dict[str,
             key["n_train"] = status.get("n_train")
         row = {c: status.get(c) for c in RUN_COLUMNS}
         row.update(key)
-        if status.get("status") == "completed" and (run_dir / RUN_TABLE).is_file():
+        if status.get("status") == "completed" and table is not None:
             counts["completed"] += 1
-            table = pd.read_csv(run_dir / RUN_TABLE, keep_default_na=False, na_values=[""])
-            if "layer" in table.columns:
-                table["layer"] = table["layer"].fillna("").astype(str)
+            table = table.copy()
             for i, (column, value) in enumerate(key.items()):
                 table.insert(i, column, value)
             frames.append(table)
@@ -416,6 +434,19 @@ def write_tables(study_dir: str | os.PathLike, runs: list[RunSpec]) -> dict[str,
     write_with(study_dir / "runs.csv", lambda p: runs_table.to_csv(p, index=False))
     write_with(study_dir / RUN_TABLE, lambda p: inv_table.to_csv(p, index=False))
     return {"counts": counts, "failed": failed}
+
+
+def _read_run(run_dir: Path):
+    """(status dict or None, harness table or None) of one run folder."""
+    import pandas as pd
+
+    status = read_status(run_dir)
+    table = None
+    if status is not None and status.get("status") == "completed" and (run_dir / RUN_TABLE).is_file():
+        table = pd.read_csv(run_dir / RUN_TABLE, keep_default_na=False, na_values=[""])
+        if "layer" in table.columns:
+            table["layer"] = table["layer"].fillna("").astype(str)
+    return status, table
 
 
 def study_status(study_dir: str | os.PathLike) -> dict[str, Any]:
