@@ -219,8 +219,16 @@ class AugmentationSpec:
 
 NONE = AugmentationSpec()
 
-# The path ``auto`` takes on each backend, from benchmarks/train_throughput.py (cnn_pool,
-# batch 128, images/s relative to plain training, same run; see execution_path).
+# The path ``auto`` takes on each backend, set from benchmarks/train_throughput.py
+# (cnn_pool, fashion_mnist_mini, batch 128, 2-core CPU shared with other jobs; images/s of
+# steady-state epochs relative to a bare model.fit in the same process):
+#   tensorflow: device 0.93-0.97, albumentations 0.69-0.72 (CPU-time ratios 0.93 vs 0.67):
+#               the device path costs ~5%, the albumentations workers compete with
+#               TensorFlow for the two cores.
+#   jax (CPU):  device 1.01, albumentations 1.05 in wall time (noise: training itself runs
+#               ~6x slower than on TensorFlow, so either path hides), CPU-time 0.98 vs 0.91;
+#               on a GPU the device path also avoids the host round trip per batch.
+#   torch:      not measured (not installed); device for the same reason as on a GPU.
 AUTO_PATH = {"tensorflow": "device", "jax": "device", "torch": "device"}
 
 

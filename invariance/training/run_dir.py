@@ -7,7 +7,8 @@ Layout::
                      augmentation, seed)
       status         one word: running | completed | failed
       history.csv    per epoch: epoch (1-based), loss, accuracy, val_loss, val_accuracy,
-                     learning_rate, seconds
+                     learning_rate, seconds (wall), cpu_seconds (process CPU time, all
+                     threads: a cost measure that other load on the machine barely moves)
       metrics.json   test/train/val accuracy, cost, timings, status, reason, provenance
       model.keras    the trained zoo model (no augmentation layer, no optimiser)
       backup/        only while training: the last finished epoch, to resume from
@@ -34,7 +35,8 @@ import pandas as pd
 
 from invariance.io import read_json, write_json, write_text, write_with
 
-HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds",
+                   "cpu_seconds")
 FINISHED = ("completed", "failed")
 
 

@@ -328,7 +328,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     validation = (x_val, y_val) if len(val_idx) else None
     status, reason = "completed", None
     for epoch in range(start, tspec.epochs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         order = np.random.default_rng(derive_seed(seed, _ORDER, epoch)).permutation(len(fit_idx))
         reseed_generators(train_model, seed, epoch)
         if path == "albumentations":
@@ -345,7 +345,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         row = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
                "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
                "learning_rate": float(keras.ops.convert_to_numpy(train_model.optimizer.learning_rate)),
-               "seconds": time.perf_counter() - t0}
+               "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
         rows.append(row)
         if guard.batch is not None or not all(math.isfinite(v) for v in logs.values()):
             status = "failed"
