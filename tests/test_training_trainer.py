@@ -110,14 +110,26 @@ def test_divergence_marks_the_run_failed(data, tmp_path):
     assert train(kw.pop("model"), data, out_dir=tmp_path / "nan", verbose=0, **kw).reason == result.reason
 
 
-def test_early_stopping_restores_the_best_epoch(data):
-    result = train({"family": "mlp", "hidden": [64]}, data, n_train=60, seed=0, verbose=0,
-                   train={"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2,
-                          "val_fraction": 0.5})
+def test_early_stopping_restores_the_best_epoch_and_survives_a_crash(data, tmp_path, monkeypatch):
+    from invariance.training.run_dir import RunDir
+
+    kw = dict(n_train=60, seed=0, verbose=0, out_dir=tmp_path / "es",
+              train={"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2, "val_fraction": 0.5})
+
+    def crash(self, metrics):
+        raise RuntimeError("killed before metrics.json")
+
+    with monkeypatch.context() as m:  # dies after the last epoch's backup, before the results
+        m.setattr(RunDir, "write_metrics", crash)
+        with pytest.raises(RuntimeError):
+            train({"family": "mlp", "hidden": [64]}, data, **kw)
+    assert (tmp_path / "es" / "backup" / "state.json").is_file()
+    result = train({"family": "mlp", "hidden": [64]}, data, **kw)  # resumes: must not train past the stop
     h = result.history
     best = int(h["val_loss"].idxmin())
     assert result.metrics["epochs_run"] < 40 and result.metrics["epochs_run"] == best + 3
     assert result.metrics["best_epoch"] == best + 1
+    # the best epoch's weights, read back from the backup, not the last epoch's
     assert result.metrics["val_loss"] == pytest.approx(h["val_loss"][best], rel=1e-4)
 
 

@@ -30,8 +30,9 @@ class TrainSpec:
         gamma: Decay factor for ``step``, in (0, 1].
         batch_size: Images per optimiser step.
         epochs: Maximum number of epochs.
-        early_stopping: Patience in epochs on validation loss, or None for off. When it
-            stops, the weights of the best epoch are restored.
+        early_stopping: Patience in epochs on validation loss, or None for off. When on,
+            the run ends with the weights of its lowest-validation-loss epoch, whether or
+            not it stopped early (``best_epoch`` in metrics.json).
         val_fraction: Share of the training subset held out for validation, in [0, 0.5].
     """
 

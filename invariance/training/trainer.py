@@ -328,6 +328,8 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     validation = (x_val, y_val) if len(val_idx) else None
     status, reason = "completed", None
     for epoch in range(start, tspec.epochs):
+        if best is not None and best["wait"] >= tspec.early_stopping:
+            break  # checked first, so a run resumed after it stopped early does not go on
         t0, c0 = time.perf_counter(), time.process_time()
         order = np.random.default_rng(derive_seed(seed, _ORDER, epoch)).permutation(len(fit_idx))
         reseed_generators(train_model, seed, epoch)
@@ -366,8 +368,6 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         if run is not None:
             run.write_history(history_frame(rows))
             run.save_backup(train_model, epoch=epoch + 1, best=best, best_model=model if improved else None)
-        if best is not None and best["wait"] >= tspec.early_stopping:
-            break
 
     # --- results ---------------------------------------------------------------------
     history = history_frame(rows)
