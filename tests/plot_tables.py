@@ -177,3 +177,35 @@ def write_study(folder, *, curves=True, failed=1, **kwargs) -> Path:
                 "counts": counts, "runs": runs["run_id"].tolist()}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return folder
+
+
+_SHARED: dict[str, Path] = {}
+
+
+def shared_study(tmp_path_factory) -> Path:
+    """One synthetic study with a saved model, its figures and its report, made once per test
+    session and shared by the report, figure and browser tests (which only read it)."""
+    if "study" not in _SHARED:
+        import keras
+
+        import invariance.plots.style as style
+        from invariance.report import write_report
+
+        study = write_study(tmp_path_factory.mktemp("shared") / "tiny", models=("cnn_pool", "mlp"), seeds=(0, 1),
+                            n_trains=(500, 2000, 8000), failed=1)
+        runs = pd.read_csv(study / "runs.csv")
+        pick = runs.query("model == 'cnn_pool' and augmentation == 'none' and n_train == 8000 and seed == 0")
+        x = keras.Input((28, 28, 1))
+        y = keras.layers.Conv2D(6, 3, name="block1_conv1")(x)
+        y = keras.layers.GlobalAveragePooling2D(name="embedding")(y)
+        model = keras.Model(x, keras.layers.Dense(10, name="logits")(y), name="cnn_pool")
+        path = study / "runs" / pick["run_id"].iloc[0] / "model.keras"
+        path.parent.mkdir(parents=True)
+        model.save(path)
+        old, style.N_BOOT = style.N_BOOT, 20  # the CI's accuracy is not under test
+        try:
+            write_report(study)
+        finally:
+            style.N_BOOT = old
+        _SHARED["study"] = study
+    return _SHARED["study"]

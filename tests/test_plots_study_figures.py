@@ -1,7 +1,6 @@
 """make_study_figures on synthetic study folders: what is made, what is skipped and why."""
 from __future__ import annotations
 
-import keras
 import pytest
 
 import invariance.plots as P
@@ -9,7 +8,7 @@ import invariance.plots.style as style
 from invariance.errors import InvarianceError
 from invariance.io import read_json
 from invariance.plots.study_figures import load_study_tables, make_study_figures, representative_runs
-from plot_tables import write_study
+from plot_tables import shared_study, write_study
 
 
 @pytest.fixture(autouse=True)
@@ -17,33 +16,28 @@ def _few_resamples(monkeypatch):
     monkeypatch.setattr(style, "N_BOOT", 20)
 
 
-def _save_tiny_cnn(path):
-    x = keras.Input((28, 28, 1))
-    y = keras.layers.Conv2D(6, 3, name="block1_conv1")(x)
-    y = keras.layers.GlobalAveragePooling2D(name="embedding")(y)
-    model = keras.Model(x, keras.layers.Dense(10, name="logits")(y), name="cnn_pool")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-
-
-def test_full_study_makes_every_supported_figure(tmp_path):
-    study = write_study(tmp_path / "s", models=("cnn_pool", "mlp"), seeds=(0, 1), n_trains=(500, 2000, 8000))
-    tables = load_study_tables(study)
-    run = representative_runs(tables.runs, study)  # no models saved yet
-    assert run == {}
-    rid = tables.runs.query("model == 'cnn_pool' and augmentation == 'none' and n_train == 8000 and seed == 0")
-    _save_tiny_cnn(study / "runs" / rid["run_id"].iloc[0] / "model.keras")
-    made = make_study_figures(study)
-    assert list(made) == ["invariance_curves", "divergence_curves", "translation_map_translation_map",
-                          "translation_map_translation_map_embedding_cosine", "radial_translation_map", "engstrom",
-                          "equivariance", "learning_curves", "cost", "filters_cnn_pool", "examples_dx",
-                          "examples_angle", "examples_scale"]
-    for paths in made.values():
-        assert paths["png"].stat().st_size > 1000 and paths["svg"].is_file()
+def test_full_study_makes_every_supported_figure(tmp_path_factory):
+    study = shared_study(tmp_path_factory)
     index = read_json(study / "figures" / "index.json")
-    assert [f["name"] for f in index["figures"]] == list(made)
+    made = [f["name"] for f in index["figures"]]
+    assert made == ["invariance_curves", "divergence_curves", "translation_map_translation_map",
+                    "translation_map_translation_map_embedding_cosine", "radial_translation_map", "engstrom",
+                    "equivariance", "learning_curves", "cost", "filters_cnn_pool", "examples_dx",
+                    "examples_angle", "examples_scale"]
+    for name in made:
+        assert (study / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (study / "figures" / f"{name}.svg").is_file()
     assert all(f["title"] and f["caption"] for f in index["figures"])
     assert index["skipped"] == []
+
+
+def test_representative_runs_need_a_saved_model(tmp_path_factory):
+    study = shared_study(tmp_path_factory)
+    tables = load_study_tables(study)
+    reps = representative_runs(tables.runs, study)
+    assert list(reps) == ["cnn_pool"]  # mlp runs have no model.keras here
+    row = tables.runs[tables.runs["run_id"] == reps["cnn_pool"]].iloc[0]
+    assert (row["augmentation"], row["n_train"], row["seed"]) == ("none", 8000, 0)
 
 
 def test_small_study_skips_what_its_data_cannot_support(tmp_path):
@@ -64,6 +58,8 @@ def test_small_study_skips_what_its_data_cannot_support(tmp_path):
 def test_a_failing_figure_is_recorded_and_the_others_are_still_made(tmp_path, monkeypatch):
     study = write_study(tmp_path / "s", models=("cnn_pool",), seeds=(0,), curves=False, failed=0)
     (study / "study.yaml").write_text("name: s\n")
+    inv = load_study_tables(study).invariance
+    inv[inv["sweep"].isin(["clean", "dx"])].to_csv(study / "invariance.csv", index=False)  # few figures: fast
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

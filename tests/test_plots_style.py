@@ -85,20 +85,23 @@ def test_theme_does_not_leak_rc_params():
     assert mpl.rcParams["font.size"] == before
 
 
-def test_plotting_leaves_the_users_backend_alone(tmp_path):
-    import os
-    import subprocess
-    import sys
+def test_plotting_never_switches_the_users_backend(tmp_path, monkeypatch):
+    import matplotlib
+    import pandas as pd
 
-    code = ("import matplotlib, pandas as pd; import invariance.plots as P; "
-            "t = pd.DataFrame({'model': ['a', 'a'], 'augmentation': ['none', 'none'], 'n_train': [10, 20], "
-            "'seed': [0, 0], 'test_accuracy': [0.5, 0.6]}); "
-            f"P.save_figure(P.plot_learning_curves(t), {str(tmp_path / 'f')!r}); "
-            "print(matplotlib.get_backend())")
-    env = {**os.environ, "MPLBACKEND": "pdf"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().lower() == "pdf"
+    import invariance.plots as P
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the plots must not switch the matplotlib backend")
+
+    monkeypatch.setattr(matplotlib, "use", forbidden)
+    if "matplotlib.pyplot" in __import__("sys").modules:
+        monkeypatch.setattr(__import__("matplotlib.pyplot").pyplot, "switch_backend", forbidden)
+    before = matplotlib.rcParams._get_backend_or_none()
+    table = pd.DataFrame({"model": ["a", "a"], "augmentation": ["none", "none"], "n_train": [10, 20],
+                          "seed": [0, 0], "test_accuracy": [0.5, 0.6]})
+    style.save_figure(P.plot_learning_curves(table), tmp_path / "f")
+    assert matplotlib.rcParams._get_backend_or_none() == before
     assert (tmp_path / "f.png").exists()
 
 

@@ -17,7 +17,7 @@ from invariance.errors import InvarianceError
 from invariance.report import findings as F
 from invariance.report import write_report
 from invariance.report.tables import format_seconds, summary_table
-from plot_tables import write_study
+from plot_tables import shared_study, write_study
 
 
 @pytest.fixture(autouse=True)
@@ -130,18 +130,13 @@ def test_format_seconds(seconds, text):
 # ---------------------------------------------------------------------------------------------
 # the report on a tiny study folder
 
-SECTIONS = ("run", "findings", "figures", "summary", "curves", "failed", "skipped")
+SECTIONS = ("run", "findings", "figures", "summary", "curves", "failed")
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    study = write_study(tmp_path_factory.mktemp("study") / "tiny", models=("cnn_pool", "mlp"), seeds=(0, 1),
-                        n_trains=(500, 2000, 8000), failed=1)
-    old, style.N_BOOT = style.N_BOOT, 20
-    try:
-        html_path, md_path = write_report(study)
-    finally:
-        style.N_BOOT = old
+    study = shared_study(tmp_path_factory)
+    html_path, md_path = study / "report.html", study / "report.md"
     return study, html_path, md_path, html_path.read_text(encoding="utf-8"), md_path.read_text(encoding="utf-8")
 
 
@@ -182,7 +177,7 @@ def test_html_embeds_every_image_as_a_png_data_uri_and_loads_nothing(report):
 def test_markdown_has_the_same_sections_and_links_existing_figures(report):
     study, _, _, _, md = report
     for heading in ("## What was run", "## Key findings", "## Figures", "## Summary table", "## Learning-curve fits",
-                    "## Failed runs", "## Figures not made"):
+                    "## Failed runs"):
         assert heading in md
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     assert links and all((study / link).is_file() for link in links)
@@ -192,8 +187,13 @@ def test_markdown_has_the_same_sections_and_links_existing_figures(report):
 def test_report_without_curves_or_failures_says_so(tmp_path):
     study = write_study(tmp_path / "s", models=("cnn_pool",), seeds=(0,), curves=False, failed=0)
     (study / "manifest.json").unlink()
+    (study / "figures").mkdir()
+    (study / "figures" / "index.json").write_text('{"figures": [], "skipped": [{"name": "engstrom", '
+                                                  '"reason": "needs random-k rows"}]}')
     html_path, md_path = write_report(study, figures=False)
     html = html_path.read_text()
+    assert '<section id="skipped">' in html and "needs random-k rows" in html
+    assert "## Figures not made" in md_path.read_text()
     assert '<section id="curves">' not in html
     assert "None: every finished run completed." in html
     assert "<p>No figures.</p>" in html  # figures=False and none made before

@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from invariance.plots import _data, style
 from invariance.plots.style import (AXIS_LABELS, METRIC_LABELS, MissingDataError, dashes_for, model_aug_legend,
@@ -61,6 +62,8 @@ def plot_invariance_curves(table: pd.DataFrame, *, sweeps: Sequence[str] | None 
                 sns.lineplot(data=sub, x=axis, y="value", hue="model", style="augmentation", hue_order=models,
                              style_order=augs, palette=palette, dashes=dashes, errorbar=style.ci95, ax=ax, legend=False)
             ax.axvline(_data.IDENTITY[axis], color="0.55", lw=1, zorder=0)
+            if axis in ("dx", "dy"):  # whole pixels
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
             ax.set_xlabel(AXIS_LABELS.get(axis, axis) if i == len(metrics) - 1 else "")
             ax.set_ylabel(METRIC_LABELS.get(metric, metric) if j == 0 else "")
             if i == 0:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from invariance.plots import _data, style
 from invariance.plots.style import (AXIS_LABELS, METRIC_LABELS, MissingDataError, dashes_for, model_aug_legend,
@@ -77,6 +78,8 @@ def plot_translation_map(table: pd.DataFrame, *, grid: str | None = None, metric
             mappable = ax.pcolormesh(_edges(cell.columns.to_numpy(float)), y_edges, cell.to_numpy(), cmap=cmap,
                                      vmin=vmin, vmax=vmax, shading="flat")
             ax.set_aspect("equal")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
             # dy > 0 moves content down, as on screen; set, not toggled: the axes share y
             ax.set_ylim(y_edges.max(), y_edges.min())
             ax.grid(False)
@@ -87,7 +90,7 @@ def plot_translation_map(table: pd.DataFrame, *, grid: str | None = None, metric
             ax.set_xlabel(AXIS_LABELS["dx"] if i == len(augs) - 1 else "")
             ax.set_ylabel(AXIS_LABELS["dy"] if j == 0 else "")
         if len(augs) > 1:
-            axes[i, 0].annotate(wrap_label(f"augmentation: {aug}", 22), xy=(-0.55, 0.5), xycoords="axes fraction",
+            axes[i, 0].annotate(wrap_label(f"augmentation: {aug}", 22), xy=(-0.45, 0.5), xycoords="axes fraction",
                                 rotation=90, ha="center", va="center", fontsize=12, fontweight="bold")
     if mappable is not None:
         fig.colorbar(mappable, ax=axes, shrink=0.85, label=METRIC_LABELS.get(metric, metric), pad=0.02)
