@@ -47,14 +47,22 @@ def test_run_then_status(study_file, tmp_path, monkeypatch):
             raise FloatingPointError("loss became nan")
         return real(model, *args, **kwargs)
 
+    import invariance.study.runner as runner
+
+    def fake_report(study_dir):  # the report has its own tests; here only where it is announced
+        (study_dir / "report.html").write_text("<html></html>")
+        return True
+
     real = training.train
     monkeypatch.setattr(training, "train", diverges)
+    monkeypatch.setattr(runner, "_call_report", fake_report)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["run", str(study_file), "--out", str(out), "--quiet"])
     assert result.exit_code == 1, result.output  # a failed run makes the command fail, at the end
     assert "1/2 runs completed, 1 failed" in result.output
     assert "FAILED" in result.output and "loss became nan" in result.output
     assert str(out / "cli" / "runs.csv") in result.output and str(out / "cli" / "invariance.csv") in result.output
+    assert str(out / "cli" / "report.html") in result.output
 
     status = CliRunner().invoke(cli, ["status", str(out / "cli")])
     assert status.exit_code == 0, status.output

@@ -25,9 +25,9 @@ def local_ray():
 
 
 def test_ray_and_local_executors_write_equal_tables(local_ray, tmp_path):
-    on_ray = run_study(STUDY, out_dir=tmp_path / "ray", executor="ray", progress=False)
+    on_ray = run_study(STUDY, out_dir=tmp_path / "ray", executor="ray", progress=False, post=False)
     assert on_ray.ok and on_ray.ran == 2
-    local = run_study(STUDY, out_dir=tmp_path / "local", executor="local", jobs=2, progress=False)
+    local = run_study(STUDY, out_dir=tmp_path / "local", executor="local", jobs=2, progress=False, post=False)
     assert local.ok and local.ran == 2
     for got, want in zip(read_tables(tmp_path / "ray" / "ray2"), read_tables(tmp_path / "local" / "ray2")):
         pd.testing.assert_frame_equal(got, want)

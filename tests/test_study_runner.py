@@ -16,7 +16,7 @@ STUDY = tiny_study("runner", models=[MLP, {"preset": "cnn_pool", "channels": 4, 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    summary = run_study(STUDY, out_dir=out, progress=False)
+    summary = run_study(STUDY, out_dir=out, progress=False, post=False)
     return out / "runner", summary
 
 
@@ -53,7 +53,7 @@ def test_rerun_does_nothing_and_rewrites_the_same_tables(done):
     study_dir, _ = done
     before = {p: (study_dir / p).read_bytes() for p in ("runs.csv", "invariance.csv")}
     metrics = {p: p.stat().st_mtime_ns for p in study_dir.glob("runs/*/metrics.json")}
-    summary = run_study(STUDY, out_dir=study_dir.parent, progress=False)
+    summary = run_study(STUDY, out_dir=study_dir.parent, progress=False, post=False)
     assert summary.ran == 0 and summary.skipped == 2 and summary.ok
     assert {p: (study_dir / p).read_bytes() for p in before} == before
     assert {p: p.stat().st_mtime_ns for p in study_dir.glob("runs/*/metrics.json")} == metrics
@@ -63,12 +63,12 @@ def test_changed_evaluation_re_evaluates_without_retraining(done, tmp_path):
     study_dir, _ = done
     metrics = {p: p.stat().st_mtime_ns for p in study_dir.glob("runs/*/metrics.json")}
     changed = dict(STUDY, evaluate={"samples": 50, "sweeps": {"scale": [0.9, 1.1]}})
-    summary = run_study(changed, out_dir=study_dir.parent, progress=False)
+    summary = run_study(changed, out_dir=study_dir.parent, progress=False, post=False)
     assert summary.ran == 2 and summary.ok
     assert {p: p.stat().st_mtime_ns for p in study_dir.glob("runs/*/metrics.json")} == metrics
     inv = pd.read_csv(study_dir / "invariance.csv")
     assert "scale" in set(inv["sweep"]) and "dx" not in set(inv["sweep"])
-    run_study(STUDY, out_dir=study_dir.parent, progress=False)  # back, for the other tests
+    run_study(STUDY, out_dir=study_dir.parent, progress=False, post=False)  # back, for the other tests
 
 
 def test_failed_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
@@ -82,7 +82,7 @@ def test_failed_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
         return real(model, *args, **kwargs)
 
     monkeypatch.setattr(training, "train", flaky)
-    summary = run_study(STUDY, out_dir=tmp_path, progress=False)
+    summary = run_study(STUDY, out_dir=tmp_path, progress=False, post=False)
     assert not summary.ok and summary.completed == 1
     assert [f["model"] for f in summary.failed] == ["mlp[hidden=16]"]
     assert "train: RuntimeError: boom" in summary.failed[0]["reason"]
@@ -94,9 +94,9 @@ def test_failed_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
 
     # A rerun keeps the failure (no retraining) unless asked to retry it.
     monkeypatch.setattr(training, "train", real)
-    again = run_study(STUDY, out_dir=tmp_path, progress=False)
+    again = run_study(STUDY, out_dir=tmp_path, progress=False, post=False)
     assert again.ran == 0 and len(again.failed) == 1
-    retried = run_study(STUDY, out_dir=tmp_path, progress=False, retry_failed=True)
+    retried = run_study(STUDY, out_dir=tmp_path, progress=False, post=False, retry_failed=True)
     assert retried.ran == 1 and retried.ok
 
 
@@ -105,7 +105,7 @@ def test_fresh_starts_over(done, tmp_path):
     copy = tmp_path / "runner"
     shutil.copytree(study_dir, copy)
     (copy / "stale.txt").write_text("old")
-    summary = run_study(dict(STUDY, models=[MLP]), out_dir=tmp_path, progress=False, fresh=True)
+    summary = run_study(dict(STUDY, models=[MLP]), out_dir=tmp_path, progress=False, post=False, fresh=True)
     assert summary.ran == 1 and summary.ok
     assert not (copy / "stale.txt").exists()
     assert not list(copy.glob(".trash-*"))
