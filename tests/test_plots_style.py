@@ -117,3 +117,12 @@ def test_ci95_matches_seaborns_bootstrap_ci():
     assert style.ci95(values) == (low, high)  # seeded
     assert style.ci95([0.5]) == (0.5, 0.5)
     assert style.ci95([0.5, float("nan"), 0.5]) == (0.5, 0.5)
+
+
+def test_title_figure_breaks_a_long_title_on_narrow_figures():
+    wide, narrow = Figure(figsize=(16, 3)), Figure(figsize=(5, 3))
+    for fig in (wide, narrow):
+        style.title_figure(fig, "Where shift equivariance breaks", "n_train = 1,200; band: 95% CI over seeds")
+    assert "\n" not in wide._suptitle.get_text()
+    assert narrow._suptitle.get_text() == ("Where shift equivariance breaks\n"
+                                           "(n_train = 1,200; band: 95% CI over seeds)")

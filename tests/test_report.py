@@ -233,3 +233,26 @@ def test_cli_filters_writes_png_and_svg(tmp_path):
     assert result.output.split() == [str(out), str(tmp_path / "f.svg")]
     bad = CliRunner().invoke(cli, ["filters", str(tmp_path / "m.keras"), "--out", str(tmp_path / "f.jpg")])
     assert "--out: must be a .png path" in str(bad.exception)
+
+
+def test_grid_consistency_findings_name_the_grid():
+    runs, inv = _hand_tables()
+    grid = inv[inv["sweep"] == "dx"].assign(sweep="tmap")
+    grid_acc = grid.assign(metric="grid_accuracy", value=0.3)
+    groups = dict(F.key_findings(runs, pd.concat([inv, grid, grid_acc])))
+    assert "Grid tmap" in groups
+    assert groups["Grid tmap"][0].startswith("Without augmentation, A has the highest mean consistency over grid "
+                                             "'tmap' (0.41 ± 0.01)")
+    assert groups["Grid tmap"][1].startswith("Over grid 'tmap', augmentation geo changed")
+
+
+def test_curves_table_formats_wild_fits_compactly():
+    from invariance.report.tables import curves_table
+
+    curves = pd.DataFrame({"model": ["m"], "augmentation": ["none"], "a": [0.1], "a_lo": [0.05], "a_hi": [0.2],
+                           "b": [2.4e11], "c": [0.5], "target_accuracy": [0.85], "samples_to_target": [3210.4],
+                           "samples_to_target_lo": [2000.0], "samples_to_target_hi": [5000.0]})
+    row = curves_table(curves).iloc[0]
+    assert row["a"] == "0.100 [0.050, 0.200]"
+    assert row["b"] == "2.4e+11"
+    assert row["samples to 85%"] == "3,210 [2,000, 5,000]"

@@ -14,7 +14,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from invariance.plots import _data, style
 from invariance.plots.learning_curves import format_count
 from invariance.plots.style import (AXIS_LABELS, METRIC_LABELS, MissingDataError, augmentation_markers,
-                                    model_aug_legend, new_figure, palette_for, themed)
+                                    model_aug_legend, new_figure, palette_for, themed, title_figure)
 
 
 @themed
@@ -29,7 +29,8 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
     Args:
         runs: ``runs.csv`` (run_id, model, augmentation, seed, status, params, test_accuracy).
         table: ``invariance.csv`` harness rows (for the ``mean_consistency`` summaries).
-        sweeps: Sweeps in the score; default all that have ``mean_consistency``.
+        sweeps: Sweeps in the score; default the one-axis sweeps (dx, angle, ...) that have a
+            ``mean_consistency`` row (grids only when there are no such sweeps).
         n_train: The training size to show; default the largest.
         palette: model -> colour.
         markers: augmentation -> marker.
@@ -42,8 +43,10 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
     done = done.dropna(subset=["params", "test_accuracy"]).astype({"run_id": str, "model": str,
                                                                     "augmentation": str})
     summary = _data.harness_rows(table, metric="mean_consistency")
-    if sweeps is not None:
-        summary = summary[summary["sweep"].isin(list(sweeps))]
+    if sweeps is None:  # the one-axis sweeps; a study with only grids uses those
+        one_axis = _data.point_sweeps(table, dims=1)
+        sweeps = one_axis if summary["sweep"].isin(one_axis).any() else list(pd.unique(summary["sweep"]))
+    summary = summary[summary["sweep"].isin(list(sweeps))]
     if done.empty or summary.empty:
         raise MissingDataError("cost vs benefit: needs completed runs with params and mean_consistency rows")
     used = list(pd.unique(summary["sweep"]))
@@ -54,7 +57,8 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
     augs = _data.augmentation_order(data["augmentation"])
     palette = palette_for(models, palette)
     markers = markers or augmentation_markers(augs)
-    score_label = f"invariance: mean consistency\n(average over {', '.join(map(str, used))})"
+    shown = ", ".join(map(str, used)) if len(", ".join(map(str, used))) <= 24 else f"{len(used)} sweeps"
+    score_label = f"invariance score\n(mean consistency over {shown})"
     fig, axes = new_figure(1, 2, panel=(6.0, 4.8), sharex=True)
     for ax, column, label in ((axes[0, 0], "test_accuracy", METRIC_LABELS["test_accuracy"]),
                               (axes[0, 1], "invariance", score_label)):
@@ -77,8 +81,8 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
     axes[0, 0].set_title("Accuracy")
     axes[0, 1].set_title("Invariance")
     model_aug_legend(axes[0, 1], models=models, palette=palette, augmentations=augs, markers=markers)
-    where = f" (n_train = {n:,}; mean over seeds, 95% CI)" if n is not None else " (mean over seeds, 95% CI)"
-    fig.suptitle(f"Cost vs benefit{where}")
+    where = f"n_train = {n:,}; " if n is not None else ""
+    title_figure(fig, "Cost vs benefit", f"{where}mean over seeds, 95% CI")
     # labels last: they are placed in axes fractions against the final layout
     for ax, column in ((axes[0, 0], "test_accuracy"), (axes[0, 1], "invariance")):
         means = data.groupby(["model", "augmentation"])[[column, "params"]].mean().dropna()

@@ -8,7 +8,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from invariance.plots import _data, style
-from invariance.plots.style import MissingDataError, new_figure, palette_for, themed, wrap_label
+from invariance.plots.style import MissingDataError, new_figure, palette_for, themed, title_figure, wrap_label
 
 # (sweep, metric) -> bar label; grid accuracy is added per grid below.
 _MEASURES = (("clean", "accuracy", "natural"), ("random_k", "random_accuracy", "random"),
@@ -69,6 +69,6 @@ def plot_engstrom(table: pd.DataFrame, *, grids: Sequence[str] | None = None, k:
         ax.grid(axis="x", visible=False)
     axes[0, -1].legend(title="measure", loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0,
                        frameon=False)
-    where = f" (n_train = {n:,}; bars: mean, whiskers: 95% CI over seeds)" if n is not None else ""
-    fig.suptitle(f"Spatial robustness{where}")
+    where = f"n_train = {n:,}; " if n is not None else ""
+    title_figure(fig, "Spatial robustness", f"{where}bars: mean, whiskers: 95% CI over seeds")
     return fig

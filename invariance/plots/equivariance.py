@@ -9,8 +9,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from invariance.plots import _data, style
-from invariance.plots.style import (METRIC_LABELS, MissingDataError, dashes_for, linestyle, new_figure,
-                                    palette_for, themed, wrap_label)
+from invariance.plots.style import (METRIC_LABELS, MissingDataError, dashes_for, linestyle, new_figure, palette_for,
+                                    themed, title_figure, wrap_label)
 
 
 @themed
@@ -38,10 +38,11 @@ def plot_equivariance(table: pd.DataFrame, *, n_train: int | None = None, palett
     if rows.empty:
         raise MissingDataError("equivariance: the table has no equivariance_error rows")
     rows, n = _data.at_n_train(rows, n_train)
-    rows = rows.assign(shift=np.hypot(rows["dx"].fillna(0), rows["dy"].fillna(0)))
+    dx, dy = rows["dx"].fillna(0.0), rows["dy"].fillna(0.0)
+    rows = rows.assign(shift=[f"({a:g}, {b:g})" for a, b in zip(dx, dy)], magnitude=np.hypot(dx, dy))
+    shifts = list(rows.sort_values("magnitude")["shift"].drop_duplicates())  # small to large
     models = _data.ordered(rows["model"])
     augs = _data.augmentation_order(rows["augmentation"])
-    shifts = sorted(rows["shift"].unique())
     palette = palette_for(models, palette)
     dashes = dashes_for(augs, dashes)
     ncols = min(max_cols, len(models))
@@ -71,8 +72,8 @@ def plot_equivariance(table: pd.DataFrame, *, n_train: int | None = None, palett
         _key(spare[0], shifts, grey, augs, dashes, loc="center", bbox_to_anchor=None)
     else:
         _key(axes[0, -1], shifts, grey, augs, dashes, loc="upper left", bbox_to_anchor=(1.03, 1.0))
-    where = f" (n_train = {n:,}; band: 95% CI over seeds)" if n is not None else ""
-    fig.suptitle(f"Where shift equivariance breaks{where}")
+    where = f"n_train = {n:,}; " if n is not None else ""
+    title_figure(fig, "Where shift equivariance breaks", f"{where}band: 95% CI over seeds")
     return fig
 
 
@@ -82,7 +83,7 @@ def _key(ax, shifts, shades, augs, dashes, **where) -> None:
     handles = [Line2D([], [], linestyle="none")]
     labels = ["shift (darker = larger)"]
     handles += [Line2D([], [], color=shades[s], lw=2.5, marker="o") for s in shifts]
-    labels += [f"|(dx, dy)| = {s:g} px" for s in shifts]
+    labels += [f"(dx, dy) = {s} px" for s in shifts]
     handles += [Line2D([], [], linestyle="none")]
     labels += ["augmentation"]
     handles += [Line2D([], [], color="0.35", lw=2, linestyle=linestyle(dashes[a])) for a in augs]

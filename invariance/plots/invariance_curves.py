@@ -10,7 +10,7 @@ from matplotlib.ticker import MaxNLocator
 
 from invariance.plots import _data, style
 from invariance.plots.style import (AXIS_LABELS, METRIC_LABELS, MissingDataError, dashes_for, model_aug_legend,
-                                    new_figure, palette_for, themed)
+                                    new_figure, palette_for, themed, title_figure)
 
 SWEEP_TITLES = {"dx": "horizontal shift", "dy": "vertical shift", "angle": "rotation", "scale": "scaling"}
 
@@ -69,6 +69,6 @@ def plot_invariance_curves(table: pd.DataFrame, *, sweeps: Sequence[str] | None 
             if i == 0:
                 ax.set_title(f"{SWEEP_TITLES.get(axis, sweep)}")
     where = f"n_train = {n:,}, " if n is not None else ""
-    fig.suptitle(f"{title} ({where}band: 95% CI over seeds)")
+    title_figure(fig, title, f"{where}band: 95% CI over seeds")
     model_aug_legend(axes[0, -1], models=models, palette=palette, augmentations=augs, dashes=dashes)
     return fig

@@ -11,7 +11,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from invariance.plots import _data, style
 from invariance.plots.style import (AXIS_LABELS, METRIC_LABELS, MissingDataError, augmentation_markers, dashes_for,
-                                    linestyle, new_figure, palette_for, themed, wrap_label)
+                                    linestyle, new_figure, palette_for, themed, title_figure, wrap_label)
 
 
 def format_count(n: float) -> str:
@@ -97,7 +97,7 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
         gx.set_ylabel(METRIC_LABELS["generalization_gap"])
         gx.set_title("Overfitting")
     _legend(axes[0, -1], models, augs, palette, dashes, markers, fitted=bool(fitted))
-    fig.suptitle("Data hunger (mean over seeds, 95% CI)")
+    title_figure(fig, "Data hunger", "mean over seeds, 95% CI")
     return fig
 
 

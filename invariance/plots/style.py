@@ -221,6 +221,20 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (
     return fig, axes
 
 
+def title_figure(fig: Figure, main: str, detail: str = "") -> None:
+    """Sets the figure title ``main (detail)``, on two lines when one would be wider than the figure."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    text = f"{main} ({detail})" if detail else main
+    size = mpl.rcParams["figure.titlesize"]
+    width_in = TextPath((0, 0), text, prop=FontProperties(size=size, weight="bold")).get_extents().width / 72
+    if detail and width_in > 0.95 * fig.get_figwidth():
+        text = f"{main}\n({detail})"
+    fig.suptitle(text)
+
+
 def model_aug_legend(ax: Any, *, models: Iterable[str], palette: Mapping[str, str],
                      augmentations: Iterable[str] = (), dashes: Mapping[str, Any] | None = None,
                      markers: Mapping[str, str] | None = None) -> None:

@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 
 from invariance.plots import _data, style
 from invariance.plots.style import (AXIS_LABELS, METRIC_LABELS, MissingDataError, dashes_for, model_aug_legend,
-                                    new_figure, palette_for, themed, wrap_label)
+                                    new_figure, palette_for, themed, title_figure, wrap_label)
 
 
 def _grid_rows(table: pd.DataFrame, grid: str | None, metric: str, n_train: int | None):
@@ -95,8 +95,8 @@ def plot_translation_map(table: pd.DataFrame, *, grid: str | None = None, metric
     if mappable is not None:
         fig.colorbar(mappable, ax=axes, shrink=0.85, label=METRIC_LABELS.get(metric, metric), pad=0.02)
     where = f", n_train = {n:,}" if n is not None else ""
-    fig.suptitle(f"Translation sensitivity: {METRIC_LABELS.get(metric, metric).split(' (')[0]} "
-                 f"(grid {grid!r}, mean over seeds{where})")
+    title_figure(fig, f"Translation sensitivity: {METRIC_LABELS.get(metric, metric).split(' (')[0]}",
+                 f"grid {grid!r}, mean over seeds{where}")
     return fig
 
 
@@ -140,6 +140,6 @@ def plot_radial_curve(table: pd.DataFrame, *, grid: str | None = None, metric: s
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     where = f", n_train = {n:,}" if n is not None else ""
     short = METRIC_LABELS.get(metric, metric).split(" (")[0]
-    fig.suptitle(f"{short[0].upper() + short[1:]} vs shift magnitude{where}")
+    title_figure(fig, f"{short[0].upper() + short[1:]} vs shift magnitude", f"grid {grid!r}{where}")
     model_aug_legend(axes[0, -1], models=models, palette=palette, augmentations=augs, dashes=dashes)
     return fig

@@ -52,6 +52,14 @@ def sweep_phrase(sweep: str) -> str:
     return f"mean {SWEEP_WORDS.get(sweep, sweep)} consistency"
 
 
+def _is_grid(table: pd.DataFrame, sweep: str) -> bool:
+    return f"{GRID}{sweep}" in table.columns
+
+
+def _phrase(table: pd.DataFrame, sweep: str) -> str:
+    return f"mean consistency over grid {sweep!r}" if _is_grid(table, sweep) else sweep_phrase(sweep)
+
+
 def seeds_phrase(n: int) -> str:
     return "1 seed" if n == 1 else f"{n} seeds"
 
@@ -176,7 +184,7 @@ def architecture_findings(table: pd.DataFrame, sweep: str) -> list[str]:
     top = max(cons, key=lambda m: cons[m].mean)
     low = min(cons, key=lambda m: cons[m].mean)
     where = "Without augmentation" if base == "none" else f"With augmentation {base}"
-    sentence = (f"{where}, {top} has the highest {sweep_phrase(sweep)} ({cons[top].text()}) and {low} the "
+    sentence = (f"{where}, {top} has the highest {_phrase(table, sweep)} ({cons[top].text()}) and {low} the "
                 f"lowest ({cons[low].text()})")
     if top in acc and low in acc and acc[top].n and acc[low].n:
         if equal(acc[top], acc[low]):
@@ -212,7 +220,7 @@ def augmentation_findings(table: pd.DataFrame, sweep: str) -> list[str]:
             change = _paired_change(table, column, model, "none", aug)
             verb = "raised" if change.mean > 0 else "lowered" if change.mean < 0 else "left"
             spread = f" (±{change.std:.2f})" if change.n > 1 else ""
-            sentence = (f"Augmentation {aug} {verb} {model}'s {sweep_phrase(sweep)} from {base.mean:.2f} to "
+            sentence = (f"Augmentation {aug} {verb} {model}'s {_phrase(table, sweep)} from {base.mean:.2f} to "
                         f"{new.mean:.2f}{spread}")
             a0, a1 = acc.get((model, "none")), acc.get((model, aug))
             if a0 and a1 and a0.n and a1.n:
@@ -247,7 +255,8 @@ def lever_findings(table: pd.DataFrame, sweep: str) -> list[str]:
             continue
         mean_change = float(np.mean(changes))
         bigger = "more" if abs(mean_change) > spread else "less"
-        out.append(f"Along {sweep}, augmentation {aug} changed {sweep_phrase(sweep)} by {mean_change:+.2f} on "
+        where = f"Over grid {sweep!r}" if _is_grid(table, sweep) else f"Along {sweep}"
+        out.append(f"{where}, augmentation {aug} changed {_phrase(table, sweep)} by {mean_change:+.2f} on "
                    f"average over {len(changes)} models: {bigger} than the spread between architectures without "
                    f"augmentation ({spread:.2f}).")
     return out
@@ -341,7 +350,8 @@ def key_findings(runs: pd.DataFrame, invariance: pd.DataFrame | None = None, *, 
     table = per_run_table(runs, invariance)
     groups = [("Accuracy", accuracy_findings(table))]
     for sweep in sweeps if sweeps is not None else sweeps_of(table):
-        groups.append((SWEEP_TITLES.get(sweep, f"Sweep {sweep}"),
+        heading = f"Grid {sweep}" if _is_grid(table, sweep) else SWEEP_TITLES.get(sweep, f"Sweep {sweep}")
+        groups.append((heading,
                        architecture_findings(table, sweep) + lever_findings(table, sweep)
                        + augmentation_findings(table, sweep)))
     groups.append(("Spatial robustness", robustness_findings(table, k=k)))

@@ -21,6 +21,11 @@ def _count(n) -> str:
         return "–"
 
 
+def _number(x: float) -> str:
+    """Three decimals for ordinary sizes, three significant digits beyond (fits can run wild)."""
+    return f"{x:.3f}" if abs(x) < 1000 else f"{x:.3g}"
+
+
 def summary_table(per_run: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std over seeds of test accuracy and each sweep's mean consistency.
 
@@ -64,14 +69,15 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
     if curves is None or curves.empty or not {"model", "augmentation"} <= set(curves.columns):
         return pd.DataFrame()
 
-    def interval(row, name, digits):
+    def interval(row, name, count=False):
         value = pd.to_numeric(row.get(name), errors="coerce")
         if value is None or not np.isfinite(value):
             return "–"
         lo, hi = (pd.to_numeric(row.get(f"{name}_{s}"), errors="coerce") for s in ("lo", "hi"))
-        text = f"{value:.{digits}f}" if digits >= 0 else f"{value:,.0f}"
+        fmt = _count if count else _number
+        text = fmt(value)
         if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
-            text += f" [{lo:.{digits}f}, {hi:.{digits}f}]" if digits >= 0 else f" [{lo:,.0f}, {hi:,.0f}]"
+            text += f" [{fmt(lo)}, {fmt(hi)}]"
         return text
 
     target = pd.to_numeric(curves.get("target_accuracy"), errors="coerce") if "target_accuracy" in curves else None
@@ -81,8 +87,8 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
     for _, row in curves.iterrows():
         out = {"model": str(row["model"]), "augmentation": str(row["augmentation"])}
         for name in ("a", "b", "c"):
-            out[name] = interval(row, name, 3)
-        out[target_name] = interval(row, "samples_to_target", -1)
+            out[name] = interval(row, name)
+        out[target_name] = interval(row, "samples_to_target", count=True)
         if "efficiency_ratio" in curves.columns:
             ratio = pd.to_numeric(row.get("efficiency_ratio"), errors="coerce")
             out["data vs reference"] = "–" if ratio is None or not np.isfinite(ratio) else f"{ratio:.2f}×"
