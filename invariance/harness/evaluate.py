@@ -26,6 +26,7 @@ grid name                 each requested point metric, per point            the 
 grid name                 ``grid_accuracy``, ``mean_consistency``          NaN
 ``random_k``              ``random_accuracy``, ``worst_of_k_accuracy``     NaN
 ``walk``                  ``flip_rate``, ``mac``                           NaN
+``shift_pairs``           ``pair_consistency``, ``pair_accuracy``          NaN
 ``equivariance``          ``equivariance_error`` per layer and shift        dx, dy = shift
 ========================  ===============================================  ==============
 
@@ -42,6 +43,8 @@ import pandas as pd
 from invariance.errors import InvarianceError, SpecError, in_range
 from invariance.harness import metrics as M
 from invariance.harness.inference import Inference, model_input_shape, model_num_classes
+from invariance.harness.shift_pairs import SWEEP as PAIR_SWEEP
+from invariance.harness.shift_pairs import pair_metrics, resolve_shift_pairs
 from invariance.harness.specs import resolve_grids, resolve_metrics, resolve_random_k, resolve_sweeps, resolve_walk
 from invariance.transforms import AXES, IDENTITY, check_fill, check_interpolation, keras_transforms
 
@@ -58,7 +61,7 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
              walks: Any = None, metrics: Any = ("accuracy", "consistency", "kl"), fill: str = "constant",
              interpolation: str = "bilinear", batch_size: int = DEFAULT_BATCH_SIZE,
              embedding_layer: str | None = None, equivariance: bool = False, seed: int = 0,
-             progress: bool = False) -> pd.DataFrame:
+             progress: bool = False, shift_pairs: Any = None) -> pd.DataFrame:
     """Measures a classifier's invariance to shifts, rotations and scalings.
 
     Args:
@@ -78,8 +81,11 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
             layer named ``embedding``, else the input of the last Dense layer.
         equivariance: Also add :func:`invariance.harness.equivariance.equivariance_error` rows,
             measured on the first ``EQUIVARIANCE_SAMPLES`` images (their ``n``).
-        seed: Seed of the random-k draws (the only randomness).
+        seed: Seed of the random-k and shift-pair draws (the only randomness).
         progress: Show a progress bar.
+        shift_pairs: Zhang (2019)'s consistency over two random shifts of each image:
+            ``{"max_shift": 4, "pairs": 1, "fill": "wrap"}``, an int max_shift, or a
+            :class:`~invariance.harness.shift_pairs.ShiftPairsSpec` (rows ``sweep="shift_pairs"``).
 
     Returns:
         A DataFrame with columns :data:`COLUMNS` (see the module docstring for the rows).
@@ -89,6 +95,7 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     grid_list = resolve_grids(grids)
     random_spec = resolve_random_k(random_k)
     walk_spec = resolve_walk(walks)
+    pair_spec = resolve_shift_pairs(shift_pairs)
     metric_names = resolve_metrics(metrics)
     check_fill(fill)
     check_interpolation(interpolation)
@@ -107,7 +114,9 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     unique, inverse = _pool_points(point_sets + [walk_points])
     is_identity = np.all(unique == np.asarray(IDENTITY), axis=1)
     random_points = random_spec.points(n, seed) if random_spec else np.zeros((n, 0, 4))
-    passes = (n, n * int((~is_identity).sum()), random_points.shape[0] * random_points.shape[1])
+    pair_points = pair_spec.points(n, seed).reshape(n, -1, 4) if pair_spec else np.zeros((n, 0, 4))
+    passes = (n, n * int((~is_identity).sum()), random_points.shape[0] * random_points.shape[1],
+              n * pair_points.shape[1])
 
     with _progress_bar(progress, sum(passes)) as tick:
         runner = _Runner(inference, x, y, batch_size=_even_batch(max(passes), batch_size), tick=tick)
@@ -127,6 +136,13 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         draws_correct = None
         if random_spec:
             draws_correct = runner.per_image(random_points, clean)
+        pair_top1 = None
+        if pair_spec:
+            pair_runner = runner
+            if pair_spec.fill != fill:  # its own transform fill, so its own compiled function
+                pair_runner = _Runner(Inference(model, fill=pair_spec.fill, interpolation=interpolation), x, y,
+                                      batch_size=runner.batch_size, tick=tick)
+            pair_top1 = pair_runner.per_image_top1(pair_points, clean).reshape(n, pair_spec.pairs, 2)
 
     rows = [_row("clean", IDENTITY, "accuracy", clean.accuracy, n)]
     for i, sweep in enumerate(sweep_list):
@@ -141,6 +157,9 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     if walk_spec:
         rows.append(_row("walk", None, "flip_rate", float(np.mean(M.flips(stats.walk_top1))), n))
         rows.append(_row("walk", None, "mac", float(np.mean(M.abs_changes(stats.walk_prob))), n))
+    if pair_spec:
+        for metric, value in pair_metrics(pair_top1, y).items():
+            rows.append(_row(PAIR_SWEEP, None, metric, value, n))
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     if equivariance:
         from invariance.harness.equivariance import equivariance_error
@@ -148,6 +167,7 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         eq = equivariance_error(model, x[:EQUIVARIANCE_SAMPLES], batch_size=min(batch_size, 256))
         frame = pd.concat([frame, eq], ignore_index=True)
     frame.attrs.update({"fill": fill, "interpolation": interpolation, "seed": seed, "samples": n,
+                        "shift_pairs_fill": pair_spec.fill if pair_spec else None,
                         "embedding_layer": inference.embedding_name,
                         "outputs": "logits" if inference.from_logits else "probabilities"})
     return frame
@@ -318,11 +338,15 @@ class _Runner:
 
     def per_image(self, points: np.ndarray, clean: _Clean) -> np.ndarray:
         """Each image under its own k points (N, k, 4); returns correct (N, k) bool."""
+        return self.per_image_top1(points, clean) == self.y[:, None]
+
+    def per_image_top1(self, points: np.ndarray, clean: _Clean) -> np.ndarray:
+        """Each image under its own k points (N, k, 4); returns the top-1 classes (N, k) int."""
         n, k = points.shape[:2]
         flat = points.reshape(-1, 4)
         table = keras_transforms(flat, height=self.x.shape[1], width=self.x.shape[2])
         identity = np.all(flat == np.asarray(IDENTITY), axis=1)
-        correct = np.zeros(n * k, dtype=bool)
+        top1 = np.zeros(n * k, dtype=np.int64)
         for start in range(0, n * k, self.batch_size):
             pair = np.arange(start, min(start + self.batch_size, n * k))
             img = pair // k
@@ -330,9 +354,9 @@ class _Runner:
             top = M.top1(out)
             same = identity[pair]
             top[same] = clean.top1[img[same]]  # the identity reuses the clean pass, as everywhere
-            correct[pair] = top == self.y[img]
+            top1[pair] = top
             self.tick(len(pair))
-        return correct.reshape(n, k)
+        return top1.reshape(n, k)
 
 
 class _PointStats:

@@ -22,7 +22,7 @@ from invariance.harness.points import diagonal_walk, grid_points, parse_limits, 
 from invariance.transforms import check_fill, check_interpolation
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-RESERVED_NAMES = ("clean", "random_k", "walk", "equivariance")
+RESERVED_NAMES = ("clean", "random_k", "walk", "equivariance", "shift_pairs")
 """Row ``sweep`` names the harness itself uses; a grid may not take them."""
 
 
@@ -209,6 +209,7 @@ class EvaluationSpec:
     embedding_layer: str | None = None
     equivariance: bool = False
     seed: int = 0
+    shift_pairs: Any = None  # int max_shift | {max_shift, pairs, fill} | ShiftPairsSpec | None
 
     def __post_init__(self):
         if self.samples is not None:
@@ -217,6 +218,9 @@ class EvaluationSpec:
         resolve_grids(self.grids, field="grids")
         object.__setattr__(self, "random_k", resolve_random_k(self.random_k, field="random_k"))
         object.__setattr__(self, "walks", resolve_walk(self.walks, field="walks"))
+        from invariance.harness.shift_pairs import resolve_shift_pairs
+
+        object.__setattr__(self, "shift_pairs", resolve_shift_pairs(self.shift_pairs, field="shift_pairs"))
         object.__setattr__(self, "metrics", resolve_metrics(self.metrics))
         check_fill(self.fill)
         check_interpolation(self.interpolation)

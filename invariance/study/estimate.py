@@ -108,6 +108,8 @@ def evaluation_points(spec) -> int:
         points += int(spec.random_k.k)
     if spec.walks is not None:
         points += int(spec.walks.steps) + 1
+    if getattr(spec, "shift_pairs", None) is not None:
+        points += 2 * int(spec.shift_pairs.pairs)
     if spec.equivariance:
         points += 4
     return points
