@@ -129,3 +129,15 @@ def test_report_failure_keeps_the_results(done, monkeypatch):
     assert summary.errors == ["report failed: RuntimeError: plotting bug"]  # no curves: a single n_train
     assert calls == [study_dir]
     assert len(pd.read_csv(study_dir / "runs.csv")) == 2
+
+
+def test_worker_environment_caps_threads_and_keeps_the_backend():
+    import keras
+
+    from invariance.study.executors import EXECUTORS, worker_env
+
+    env = worker_env(1)
+    assert env["KERAS_BACKEND"] == keras.backend.backend()
+    assert env["TF_NUM_INTRAOP_THREADS"] == env["OMP_NUM_THREADS"] == "1"
+    assert "intra_op_parallelism_threads=1" in env["XLA_FLAGS"]
+    assert {"local", "ray"} <= set(EXECUTORS)

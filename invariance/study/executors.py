@@ -17,6 +17,7 @@ finishes. Add one with ``@register_executor("name")``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any, Callable
@@ -108,10 +109,12 @@ class LocalExecutor:
         jobs = min(self.jobs, len(tasks))
         threads = max(1, (os.cpu_count() or 1) // jobs)
         pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=_init_worker,
-                                      initargs=(worker_env(threads), context_args, os.getpid()))
+                                      initializer=_init_worker, initargs=(context_args, os.getpid()))
         try:
-            futures = {pool.submit(_worker_execute, run, run_dir): run for run, run_dir in tasks}
+            # Workers are spawned during submit and copy this environment then, before
+            # anything in them imports keras: that is when the backend and thread caps count.
+            with _environment(worker_env(threads)):
+                futures = {pool.submit(_worker_execute, run, run_dir): run for run, run_dir in tasks}
             for future in cf.as_completed(futures):
                 try:
                     result = future.result()
@@ -129,10 +132,24 @@ class LocalExecutor:
 _WORKER_CONTEXT = None
 
 
-def _init_worker(env: dict[str, str], context_args: dict, parent_pid: int) -> None:
-    """Runs first in each spawned worker: environment before keras loads, then the data once."""
-    global _WORKER_CONTEXT
+@contextlib.contextmanager
+def _environment(env: dict[str, str]):
+    """Sets environment variables for the duration of the block (for child processes)."""
+    saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _init_worker(context_args: dict, parent_pid: int) -> None:
+    """Runs first in each spawned worker: a watch on the driver, then the data, once."""
+    global _WORKER_CONTEXT
     _exit_with_parent(parent_pid)
     from invariance.study.runner import context_from_args
 

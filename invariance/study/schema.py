@@ -12,7 +12,8 @@ A study is one mapping (usually YAML)::
     augmentation:                       # each: none, a geometric or albumentations spec
       - none
       - {name: geo, shift: 4, rotate: 20, scale: [0.8, 1.2]}
-    train: {epochs: 10, batch_size: 128, learning_rate: 1.0e-3}
+    train: {epochs: 10, batch_size: 128, learning_rate: 1.0e-3}   # the trainer's TrainSpec, or
+    #      {steps: 400, min_epochs: 3, max_epochs: 200, ...}       # a step budget (see TrainPlan)
     n_train: [1000, null]               # training-set sizes; null = all
     seeds: [0, 1, 2]
     evaluate:                           # the harness's EvaluationSpec (invariance.harness)
@@ -25,7 +26,8 @@ A study is one mapping (usually YAML)::
       random_k: {k: 10, limits: {dx: 3, dy: 3, angle: 30}}   # or just 10
       walks: 8                          # 1-px diagonal walk of 8 steps
       equivariance: false
-    execution: {executor: local, jobs: 1}   # defaults for the CLI's --executor/--jobs/--address
+    execution: {executor: local, jobs: 1}   # defaults for the CLI's --executor/--jobs/--address,
+                                            # and num_cpus/num_gpus per Ray task
 
 Grids (one rule for models and train, explicit for augmentation):
 
