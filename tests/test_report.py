@@ -233,6 +233,8 @@ def test_cli_filters_writes_png_and_svg(tmp_path):
     assert result.output.split() == [str(out), str(tmp_path / "f.svg")]
     bad = CliRunner().invoke(cli, ["filters", str(tmp_path / "m.keras"), "--out", str(tmp_path / "f.jpg")])
     assert "--out: must be a .png path" in str(bad.exception)
+    too_many = CliRunner().invoke(cli, ["filters", str(tmp_path / "m.keras"), "--out", str(out), "--pca", "99"])
+    assert str(too_many.exception).startswith("--pca: must be between 1 and 4")
 
 
 def test_grid_consistency_findings_name_the_grid():

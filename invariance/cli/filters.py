@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from invariance.errors import SpecError
+from invariance.errors import InvarianceError, SpecError
 
 
 @click.command("filters")
@@ -34,6 +34,12 @@ def command(model_path, out, pca, max_filters):
     if max_filters < 1:
         raise SpecError("--max-filters", "must be >= 1", max_filters)
     model = load_model(model_path)
-    paths = save_figure(plot_model_filters(model, pca=pca, max_filters=max_filters), out.with_suffix(""))
+    try:
+        fig = plot_model_filters(model, pca=pca, max_filters=max_filters)
+    except InvarianceError as err:
+        if str(err).startswith("pca: "):  # name the option the user typed
+            raise InvarianceError("--pca: " + str(err)[len("pca: "):]) from None
+        raise
+    paths = save_figure(fig, out.with_suffix(""))
     click.echo(str(paths["png"]))
     click.echo(str(paths["svg"]))

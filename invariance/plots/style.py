@@ -39,7 +39,7 @@ METRIC_LABELS = {
     "kl": "KL(clean ‖ transformed) (nats)",
     "embedding_cosine": "embedding cosine similarity",
     "embedding_distance": "embedding distance (L2)",
-    "equivariance_error": "feature-map equivariance error",
+    "equivariance_error": "equivariance error",
     "mean_consistency": "mean consistency",
     "test_accuracy": "test accuracy",
     "generalization_gap": "generalisation gap (train − test accuracy)",

@@ -105,7 +105,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--ink); background: #fff; line-height: 1.5;
        font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 64px; }
 h1 { font-size: 2rem; margin: 0.2em 0 0.4em; }
 h2 { font-size: 1.45rem; margin: 1.8em 0 0.6em; padding-bottom: 0.2em; border-bottom: 2px solid var(--line); }
 h3 { font-size: 1.15rem; margin: 1.2em 0 0.4em; }
@@ -122,9 +122,10 @@ figure { margin: 1.4em 0 2.2em; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 0.95rem; margin-top: 0.5em; }
 .table-wrap { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.92rem; margin: 0.6em 0; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left; white-space: nowrap; }
-th { background: var(--band); }
+table { border-collapse: collapse; font-size: 0.86rem; margin: 0.6em 0; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; white-space: nowrap; }
+th { background: var(--band); white-space: normal; vertical-align: bottom; min-width: 5em; }
+td.wrap { white-space: normal; max-width: 15em; }
 td.reason { white-space: normal; min-width: 24em; }
 p.note { color: var(--muted); font-size: 0.95rem; }
 """
@@ -137,13 +138,22 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
+# Columns whose long labels may wrap, so that wide tables still fit the page.
+_CELL_CLASS = {"reason": "reason", "augmentation": "wrap"}
+
+
+def _breakable(text) -> str:
+    """Escaped text that may break after ``[`` and ``,`` (labels like ``geometric[shift=3,rotate=15]``)."""
+    return _e(text).replace(",", ",<wbr>").replace("[", "[<wbr>")
+
+
 def html_table(table: pd.DataFrame) -> str:
     """An escaped HTML table of a DataFrame's display strings."""
     head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
     body = []
     for row in table.itertuples(index=False):
-        cells = "".join(f'<td class="reason">{_e(v)}</td>' if col == "reason" else f"<td>{_e(v)}</td>"
-                        for col, v in zip(table.columns, row))
+        cells = "".join(f'<td class="{_CELL_CLASS[col]}">{_breakable(v)}</td>' if col in _CELL_CLASS
+                        else f"<td>{_e(v)}</td>" for col, v in zip(table.columns, row))
         body.append(f"<tr>{cells}</tr>")
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
