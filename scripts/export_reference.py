@@ -1,0 +1,134 @@
+"""Copies a study's compact outputs to results/reference/<name>/ (tables, figures, report; no models).
+
+    python scripts/export_reference.py results/zhang2019 [--out results/reference] [--max-mb 2]
+
+Copied: runs.csv, invariance.csv (when under --max-mb; otherwise its summary rows and the
+per-point rows averaged over seeds, as invariance_points.csv), learning_curves.csv, curves.csv,
+study.yaml, manifest.json, figures/*.png (SVG/PDF only with --svg), report.md and report.html
+(when under --max-mb). Written besides:
+
+* summary.csv: every summary metric (clean accuracy, grid/random/worst-of-k accuracy, mean
+  consistency, flip rate, MAC, pair consistency ...) per model and augmentation, with the mean,
+  the std (ddof=1) and a 95% t-interval half-width over seeds;
+* effects.csv for a study whose name is in EFFECTS: factor effect sizes
+  (invariance.analysis.factor_effects) on the grid's mean consistency.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RUN_KEYS = ["model", "augmentation", "n_train", "seed"]
+TABLES = ("runs.csv", "learning_curves.csv", "curves.csv", "study.yaml", "manifest.json")
+
+# The factors of the Kauderer-Abrams study, one at a time around the base model, each paired
+# over the other design columns.
+EFFECTS = {
+    "kauderer2017": {
+        "sweep": "translation_map",
+        "factors": {
+            "pooling (none -> 2x2 max)": {"column": "model", "low": "nopool", "high": "base"},
+            "filter size (5x5 -> 3x3)": {"column": "model", "low": "k5", "high": "base"},
+            "depth (3 -> 2 blocks)": {"column": "model", "low": "depth3", "high": "base"},
+            "augmentation (none -> shift)": {"column": "augmentation", "low": "none", "high": "shift"},
+        },
+        "match": ["model", "augmentation", "seed"],
+    },
+}
+
+
+def summary_table(inv: pd.DataFrame) -> pd.DataFrame:
+    """Summary rows (no transform point) plus clean accuracy, as mean/std/CI over seeds.
+
+    Returns:
+        DataFrame with columns model, augmentation, n_train, sweep, metric, mean, std, ci95, seeds.
+    """
+    from scipy import stats
+
+    point_free = inv[inv["dx"].isna() & inv["dy"].isna() & inv["angle"].isna()]
+    clean = inv[inv["sweep"] == "clean"]
+    rows = pd.concat([clean, point_free[point_free["sweep"] != "equivariance"]])
+    keys = ["model", "augmentation", "n_train", "sweep", "metric"]
+    g = rows.groupby(keys, sort=False)["value"]
+    out = g.agg(mean="mean", std="std", seeds="count").reset_index()
+    t = np.array([stats.t.ppf(0.975, n - 1) if n > 1 else np.nan for n in out["seeds"]])
+    out["ci95"] = t * out["std"] / np.sqrt(out["seeds"])
+    return out[keys + ["mean", "std", "ci95", "seeds"]]
+
+
+def point_table(inv: pd.DataFrame) -> pd.DataFrame:
+    """Per-point rows averaged over seeds (for a compact invariance.csv stand-in)."""
+    points = inv[~inv["dx"].isna()]
+    keys = ["model", "augmentation", "n_train", "sweep", "dx", "dy", "angle", "scale", "metric", "layer"]
+    return points.groupby(keys, sort=False, dropna=False)["value"].agg(["mean", "std", "count"]).reset_index()
+
+
+def effects_table(name: str, inv: pd.DataFrame) -> pd.DataFrame | None:
+    from invariance.analysis import factor_effects
+
+    cfg = EFFECTS.get(name)
+    if cfg is None:
+        return None
+    per_run = inv[(inv["sweep"] == cfg["sweep"]) & (inv["metric"] == "mean_consistency")]
+    return factor_effects(per_run, cfg["factors"], value="value", match=cfg["match"])
+
+
+def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False) -> Path:
+    name = study_dir.name
+    out = out_root / name
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    limit = max_mb * 1024 * 1024
+    for table in TABLES:
+        if (study_dir / table).is_file():
+            shutil.copy2(study_dir / table, out / table)
+    inv_path = study_dir / "invariance.csv"
+    if inv_path.is_file():
+        inv = pd.read_csv(inv_path, keep_default_na=True)
+        inv["layer"] = inv["layer"].astype(object).fillna("")
+        if inv_path.stat().st_size <= limit:
+            shutil.copy2(inv_path, out / "invariance.csv")
+        else:
+            point_table(inv).to_csv(out / "invariance_points.csv", index=False)
+        summary_table(inv).to_csv(out / "summary.csv", index=False)
+        effects = effects_table(name, inv)
+        if effects is not None:
+            effects.to_csv(out / "effects.csv", index=False)
+    figures = study_dir / "figures"
+    if figures.is_dir():
+        (out / "figures").mkdir()
+        for fig in sorted(figures.iterdir()):
+            if fig.suffix == ".png" or (svg and fig.suffix in (".svg", ".pdf")):
+                shutil.copy2(fig, out / "figures" / fig.name)
+    for report in ("report.md", "report.html"):
+        path = study_dir / report
+        if path.is_file() and path.stat().st_size <= limit:
+            shutil.copy2(path, out / report)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study_dirs", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("results/reference"))
+    parser.add_argument("--max-mb", type=float, default=2.0)
+    parser.add_argument("--svg", action="store_true", help="also copy SVG/PDF figures")
+    args = parser.parse_args(argv)
+    for study_dir in args.study_dirs:
+        if not (study_dir / "runs.csv").is_file():
+            print(f"Error: {study_dir} has no runs.csv (not a study folder)", file=sys.stderr)
+            return 2
+        out = export(study_dir, args.out, max_mb=args.max_mb, svg=args.svg)
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        print(f"{study_dir} -> {out} ({size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
