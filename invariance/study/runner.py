@@ -272,7 +272,8 @@ def execute_run(run: RunSpec, run_dir: str | os.PathLike, context: RunContext, *
     run_dir = Path(run_dir)
     # Fresh global Keras state per run: automatic layer names (and so the `layer` column)
     # must not depend on how many runs this process did before.
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
+    _collect_garbage()
     stage = "train"
     try:
         outcome = train(run.model, context.dataset, n_train=run.n_train, train=run.train,
@@ -299,6 +300,26 @@ def execute_run(run: RunSpec, run_dir: str | os.PathLike, context: RunContext, *
     finally:
         result["seconds"] = time.perf_counter() - start
     return result
+
+
+_FROZEN = False
+
+
+def _collect_garbage() -> None:
+    """Frees the previous run's models, cheaply.
+
+    A full ``gc.collect()`` walks every object alive, and the backend's import alone leaves
+    ~0.5M: about 0.35 s per run on a 2-core CPU. Freezing what is alive at the first run
+    (modules, the data: it lives as long as the process) makes later collections walk only
+    what the runs themselves created (~0.02 s).
+    """
+    global _FROZEN
+    import gc
+
+    gc.collect()
+    if not _FROZEN:
+        gc.freeze()
+        _FROZEN = True
 
 
 def mean_consistency(rows) -> float:
