@@ -1,0 +1,64 @@
+"""scripts/export_reference.py: compact copies, seed summaries and effect sizes on a tiny study folder."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "export_reference.py"
+
+
+@pytest.fixture(scope="module")
+def export():
+    spec = importlib.util.spec_from_file_location("export_reference", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _study(root: Path, name: str) -> Path:
+    d = root / name
+    (d / "figures").mkdir(parents=True)
+    (d / "runs").mkdir()
+    (d / "runs" / "model.keras").write_text("not exported")
+    pd.DataFrame({"run_id": ["a", "b"], "model": ["base", "base"], "seed": [0, 1]}).to_csv(d / "runs.csv", index=False)
+    rows = []
+    for model, gain in (("base", 0.1), ("nopool", 0.0), ("k5", 0.05), ("depth3", 0.02)):
+        for aug, a in (("none", 0.0), ("shift", 0.3)):
+            for seed in (0, 1):
+                key = {"model": model, "augmentation": aug, "n_train": 100, "seed": seed, "layer": np.nan}
+                rows.append({**key, "sweep": "clean", "dx": 0, "dy": 0, "angle": 0, "scale": 1,
+                             "metric": "accuracy", "value": 0.8 + 0.01 * seed})
+                rows.append({**key, "sweep": "translation_map", "dx": np.nan, "dy": np.nan, "angle": np.nan,
+                             "scale": np.nan, "metric": "mean_consistency", "value": 0.4 + gain + a})
+                rows.append({**key, "sweep": "translation_map", "dx": 1, "dy": 0, "angle": 0, "scale": 1,
+                             "metric": "consistency", "value": 0.9})
+    pd.DataFrame(rows).to_csv(d / "invariance.csv", index=False)
+    (d / "figures" / "map.png").write_bytes(b"png")
+    (d / "figures" / "map.svg").write_text("<svg/>")
+    (d / "report.md").write_text("# report")
+    return d
+
+
+def test_export_copies_compact_files_and_summaries(tmp_path, export):
+    out = export.export(_study(tmp_path, "kauderer2017"), tmp_path / "reference")
+    assert (out / "runs.csv").is_file() and (out / "invariance.csv").is_file() and (out / "report.md").is_file()
+    assert [p.name for p in (out / "figures").iterdir()] == ["map.png"]
+    assert not list(out.rglob("*.keras"))
+    summary = pd.read_csv(out / "summary.csv")
+    clean = summary[(summary["model"] == "base") & (summary["augmentation"] == "none") & (summary["sweep"] == "clean")]
+    assert clean["mean"].iloc[0] == pytest.approx(0.805) and clean["seeds"].iloc[0] == 2
+    assert clean["std"].iloc[0] == pytest.approx(np.std([0.8, 0.81], ddof=1))
+    effects = pd.read_csv(out / "effects.csv").set_index("factor")
+    assert effects.loc["pooling (none -> 2x2 max)", "diff"] == pytest.approx(0.1)
+    assert effects.loc["augmentation (none -> shift)", "diff"] == pytest.approx(0.3)
+    assert effects.loc["augmentation (none -> shift)", "n_pairs"] == 8
+
+
+def test_large_invariance_table_is_summarised(tmp_path, export):
+    out = export.export(_study(tmp_path, "other"), tmp_path / "reference", max_mb=1e-6)
+    assert not (out / "invariance.csv").exists() and (out / "invariance_points.csv").is_file()
+    assert not (out / "effects.csv").exists()
+    points = pd.read_csv(out / "invariance_points.csv")
+    assert set(points["count"]) == {2}
