@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,7 @@ from invariance.augment import derive_seed, execution_path, resolve_augmentation
 from invariance.augment.spec import augmentation_label
 from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
+from invariance.training.feed import DeviceBatches, default_feed, to_device
 from invariance.training.run_dir import RunDir, history_frame
 from invariance.training.spec import TrainSpec, resolve_train_spec
 
@@ -92,11 +94,40 @@ def enable_determinism(seed: int) -> None:
     loaded module's ``enable_op_determinism`` is called (``TF_DETERMINISTIC_OPS`` is also
     set for any TensorFlow started later).
     """
-    keras.utils.set_random_seed(int(seed))
+    set_random_seed(int(seed))
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     tf = sys.modules.get("tensorflow")
     if keras.backend.backend() == "tensorflow" and tf is not None:
         tf.config.experimental.enable_op_determinism()
+
+
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed``, without importing TensorFlow into a JAX or torch process.
+
+    Keras seeds TensorFlow whenever it is installed, which on another backend imports it
+    (~5 s on a 2-core CPU, and a second framework on a GPU); that seed matters only to
+    TensorFlow code, and this package runs none on another backend. So there, the same
+    state is set without it: Python's and numpy's seeds, and keras's global seed (read by
+    ``keras.random`` calls that get no seed), plus torch's on the torch backend.
+    """
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    try:  # what keras.utils.set_random_seed stores (keras 3), minus tf.random.set_seed
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # a keras that moved them: seed as keras does
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
 
 
 class _NoRetracingWarning(logging.Filter):
@@ -346,7 +377,15 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     callbacks: list[keras.callbacks.Callback] = [guard]
     if verbose:
         callbacks.append(_Progress(tspec.epochs, verbose))
-    validation = (x_val, y_val) if len(val_idx) else None
+    feed = default_feed(augmentation_path=path)
+    if feed == "device":  # the images go to the device once per run (see invariance.training.feed)
+        fit_tensors = to_device(x_fit, y_fit)
+        validation = (DeviceBatches(*to_device(x_val, y_val), batch_size=max(tspec.batch_size, EVAL_BATCH))
+                      if len(val_idx) else None)
+        validation_batch = None
+    else:
+        validation = (x_val, y_val) if len(val_idx) else None
+        validation_batch = max(tspec.batch_size, EVAL_BATCH)
     status, reason = "completed", None
     for epoch in range(start, tspec.epochs):
         if best is not None and best["wait"] >= tspec.early_stopping:
@@ -359,10 +398,14 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
 
             data = {"x": AlbumentationsBatches(x_fit, y_fit, spec=aspec, batch_size=tspec.batch_size, seed=seed,
                                                epoch=epoch, order=order, workers=min(2, os.cpu_count() or 1))}
+        elif feed == "device":
+            data = {"x": DeviceBatches(*fit_tensors, batch_size=tspec.batch_size, order=order)}
         else:
-            data = {"x": x_fit[order], "y": y_fit[order], "batch_size": tspec.batch_size, "shuffle": False}
+            data = {"x": x_fit[order], "y": y_fit[order], "batch_size": tspec.batch_size}
+        # shuffle=False: `order` is the epoch's seeded order (Keras would reshuffle the batches
+        # of a PyDataset with Python's global random state, which a resumed run does not share).
         fit = train_model.fit(**data, epochs=epoch + 1, initial_epoch=epoch, validation_data=validation,
-                              validation_batch_size=max(tspec.batch_size, EVAL_BATCH), verbose=0,
+                              validation_batch_size=validation_batch, shuffle=False, verbose=0,
                               callbacks=callbacks)
         logs = {k: float(v[-1]) for k, v in fit.history.items()}
         row = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
@@ -408,7 +451,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         "n_train": int(len(subset)), "n_fit": int(len(fit_idx)), "n_val": int(len(val_idx)),
         "n_test": int(len(dataset.y_test)),
         "model_label": spec["model_label"], "augmentation_label": spec["augmentation_label"],
-        "augmentation_path": path, "seed": seed,
+        "augmentation_path": path, "feed": feed, "seed": seed,
         **provenance(),
     }
     if status == "completed":
