@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 
 from invariance.backend import configure as _configure
+from invariance.backend import quiet_native_logs as _quiet_native_logs
 
 _configure()
 
 from invariance.errors import InvarianceError, SpecError  # noqa: E402
-from invariance.models import layers as _layers  # noqa: E402,F401  (registers custom layers)
+with _quiet_native_logs():
+    from invariance.models import layers as _layers  # noqa: E402,F401  (registers custom layers)
 
 __version__ = "0.1.0"
 

@@ -6,9 +6,13 @@ installed, else TensorFlow, else JAX, else torch. ``KERAS_BACKEND`` always wins.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import re
 import sys
+import tempfile
+from typing import Iterator
 
 
 def _installed(name: str) -> bool:
@@ -53,3 +57,46 @@ def configure() -> None:
         # JAX's default keeps only programs that took over 1 s to compile; a study recompiles
         # the smaller ones once per run too.
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
+
+
+# Start-up chatter that TensorFlow's native (absl) logger prints to fd 2 when it loads on a
+# machine without a GPU. Recent TF builds ignore TF_CPP_MIN_LOG_LEVEL for these lines.
+_NATIVE_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IW]0000 .*(port\.cc|cudart_stub\.cc|cpu_feature_guard\.cc)"
+    r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.)")
+
+
+@contextlib.contextmanager
+def quiet_native_logs() -> Iterator[None]:
+    """Hides TF's native start-up lines while keras loads; every other line is replayed.
+
+    Works at the file-descriptor level because the lines come from C++, not Python. A no-op
+    once keras is loaded, or where fd 2 cannot be redirected.
+    """
+    if "keras" in sys.modules:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        capture = tempfile.TemporaryFile(mode="w+b")
+        os.dup2(capture.fileno(), 2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(saved, 2)
+        os.close(saved)
+        capture.seek(0)
+        kept = [line for line in capture.read().decode("utf-8", "replace").splitlines()
+                if not _NATIVE_NOISE.match(line)]
+        capture.close()
+        if kept:
+            sys.stderr.write("\n".join(kept) + "\n")
