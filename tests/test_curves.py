@@ -413,3 +413,20 @@ def test_runs_without_a_size_are_kept_in_the_table_but_left_out_of_the_fit(tmp_p
     assert row["fit_note"] == ("2 run(s) with n_train null (all the data, size not recorded) left out; "
                                "1 run(s) without test_accuracy left out")
 
+
+
+def test_far_extrapolation_is_not_printed_as_a_number():
+    # A nearly flat curve (c tiny) crosses 85% only at an absurd n: say so, don't print it.
+    from invariance.curves import curves_table
+
+    rows = []
+    for model, (a, b, c) in {"ref": (0.05, 2.0, 0.5), "flat": (0.0, 0.5, 0.02)}.items():
+        for n in (250, 1000, 4000, 16000):
+            for seed in (0, 1):
+                acc = 1 - (a + b * n ** (-c))
+                rows.append(dict(model=model, augmentation="none", n_train=n, seed=seed, test_accuracy=acc,
+                                 train_accuracy=acc, generalization_gap=0.0, params=1, macs=1, train_seconds=1.0))
+    table = curves_table(pd.DataFrame(rows), target=0.85, reference="ref", n_boot=20, seed=0)
+    flat = table.set_index("model").loc["flat"]
+    assert "within 100x the largest measured n=16,000" in flat.target_summary
+    assert "no meaningful ratio" in flat.efficiency_summary

@@ -230,6 +230,13 @@ def sample_efficiency_ratio(fits: Sequence[CurveFit] | Mapping[tuple[str, str], 
                  if t.status == "extrapolated"]
         row.update(efficiency_ratio=ratio, efficiency_ratio_lo=lo, efficiency_ratio_hi=hi,
                    efficiency_note="; ".join(notes))
+        far = [name for name, t, f in ((fit.model, mine, fit), (reference_model, theirs, ref))
+               if t.status == "extrapolated" and t.n > FAR_EXTRAPOLATION * f.n_range[1]]
+        if far:
+            row["efficiency_summary"] = (f"{fit.model}{_aug_phrase(fit, tagged)} has no meaningful ratio to "
+                                         f"{reference_model} at {pct}: {' and '.join(far)} would reach it only "
+                                         f"beyond {FAR_EXTRAPOLATION}x the largest measured n")
+            continue
         row["efficiency_summary"] = (f"{fit.model} needs {format_ratio(ratio)}x{_ci_text(lo, hi, level, format_ratio)}"
                                      f" the data of {reference_model} to reach {pct}{_aug_phrase(fit, tagged)}"
                                      + (f" ({'; '.join(notes)})" if notes else ""))
@@ -293,12 +300,23 @@ def curves_table(learning_curves: pd.DataFrame, *, target: float = 0.85, referen
         elif t.status == "unreachable":
             row["target_summary"] = (f"{who} does not reach {pct} on its fitted curve "
                                      f"(asymptotic accuracy {format_percent(1 - p.a)})")
+        elif t.status == "extrapolated" and t.n > FAR_EXTRAPOLATION * fit.n_range[1]:
+            # A nearly flat fitted curve crosses the target at an astronomically large n;
+            # printing that number would suggest a precision the fit does not have.
+            row["target_summary"] = (f"{who} does not reach {pct} within {FAR_EXTRAPOLATION}x the largest "
+                                     f"measured n={fit.n_range[1]:,.0f} on its fitted curve (no meaningful "
+                                     f"estimate)")
         else:
             row["target_summary"] = (f"{who} reaches {pct} at n~{format_n(t.n)}{_ci_text(lo, hi, level, format_n)}"
                                      + (f" ({t.note})" if t.note else ""))
         row.update({k: v for k, v in ratio.items() if k not in ("model", "augmentation")})
         rows.append(row)
     return pd.DataFrame(rows, columns=list(CURVES_COLUMNS))
+
+
+# Beyond this multiple of the largest measured n, a samples-to-target estimate is reported
+# as "not reached" rather than as a number.
+FAR_EXTRAPOLATION = 100
 
 
 def format_n(n: float) -> str:
