@@ -59,9 +59,11 @@ def command(results_dir, target, reference, n_boot, seed, level):
 def _print_table(curves) -> None:
     from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from invariance.curves import format_n, format_ratio
+    from invariance.curves.summary import FAR_EXTRAPOLATION
 
     target = float(curves["target_accuracy"].iloc[0])
     reference = curves["reference"].iloc[0]
@@ -71,8 +73,11 @@ def _print_table(curves) -> None:
         table.add_column(name, overflow="fold")
     for r in curves.itertuples():
         sizes = f"{format_n(r.min_n)}-{format_n(r.max_n)}\n[dim]{r.n_sizes} sizes[/dim]" if r.n_sizes else "-"
+        far = r.target_status == "extrapolated" and r.samples_to_target > FAR_EXTRAPOLATION * r.max_n
         if r.target_status == "unreachable":
             n_text, note = "unreachable", f"asymptote {100 * r.asymptotic_accuracy:.1f}% < {100 * target:g}%"
+        elif far:
+            n_text, note = f"> {FAR_EXTRAPOLATION}x max n", "fitted curve nearly flat: no estimate"
         else:
             n_text = _with_ci(r.samples_to_target, r.samples_to_target_lo, r.samples_to_target_hi, format_n)
             note = {"extrapolated": "extrapolated", "no_fit": r.fit_note}.get(r.target_status, "")
@@ -80,10 +85,13 @@ def _print_table(curves) -> None:
             ratio = "reference"
         elif math.isinf(r.efficiency_ratio):
             ratio = "never reaches"
+        elif far:
+            ratio = "-"
         else:
             ratio = _with_ci(r.efficiency_ratio, r.efficiency_ratio_lo, r.efficiency_ratio_hi,
                              lambda x: format_ratio(x) + ("x" if math.isfinite(x) else ""))
-        table.add_row(r.model, r.augmentation, sizes, _with_ci(r.a, r.a_lo, r.a_hi, "{:.3f}".format),
+        # Labels such as cnn_pool[head=gap] look like rich markup; escape them.
+        table.add_row(escape(r.model), escape(r.augmentation), sizes, _with_ci(r.a, r.a_lo, r.a_hi, "{:.3f}".format),
                       _with_ci(r.c, r.c_lo, r.c_hi, "{:.2f}".format),
                       f"{_num(r.err_at_max_n_fit)} / {_num(r.err_at_max_n_observed)}", n_text, ratio, note)
     console = Console()
