@@ -78,6 +78,34 @@ def effects_table(name: str, inv: pd.DataFrame) -> pd.DataFrame | None:
     return factor_effects(per_run, cfg["factors"], value="value", match=cfg["match"])
 
 
+def walk_figure(inv: pd.DataFrame, path: Path) -> bool:
+    """Bars of the walk metrics (flip rate, MAC) per model and augmentation, mean ± 95% CI over
+    seeds; the study plots have no walk figure. Returns False when there are no walk rows."""
+    walk = inv[inv["sweep"] == "walk"]
+    if walk.empty:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    titles = {"flip_rate": "P(top-1 changes) per 1-px diagonal step", "mac": "mean |change| of top-class probability"}
+    metrics = [m for m in ("flip_rate", "mac") if m in set(walk["metric"])]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        sns.barplot(data=walk[walk["metric"] == metric], x="model", y="value", hue="augmentation",
+                    errorbar=("ci", 95), ax=ax)
+        ax.set_title(titles[metric], fontsize=12)
+        ax.set_xlabel("model")
+        ax.set_ylabel(metric.replace("_", " "))
+    fig.suptitle("1-px diagonal walks (bars: mean over seeds, whiskers: 95% CI)", fontsize=13)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return True
+
+
 def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False) -> Path:
     name = study_dir.name
     out = out_root / name
@@ -101,8 +129,10 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
         if effects is not None:
             effects.to_csv(out / "effects.csv", index=False)
     figures = study_dir / "figures"
+    (out / "figures").mkdir()
+    if inv_path.is_file():
+        walk_figure(inv, out / "figures" / "walks.png")
     if figures.is_dir():
-        (out / "figures").mkdir()
         for fig in sorted(figures.iterdir()):
             if fig.suffix == ".png" or (svg and fig.suffix in (".svg", ".pdf")):
                 shutil.copy2(fig, out / "figures" / fig.name)
