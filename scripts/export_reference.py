@@ -106,6 +106,40 @@ def walk_figure(inv: pd.DataFrame, path: Path) -> bool:
     return True
 
 
+# Published rows drawn beside a study's test accuracies: (low, high or None, label).
+ACCURACY_REFERENCES = {
+    "fashion_mnist_benchmark": [(0.876, 0.932, "benchmark: small CNNs 0.876-0.932"),
+                                (0.90, None, "benchmark: MLP about 0.90")],
+}
+
+
+def accuracy_figure(runs: pd.DataFrame, path: Path, references) -> None:
+    """Test accuracy per model (mean over seeds, 95% CI) beside published rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    done = runs[runs["status"] == "completed"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    sns.barplot(data=done, x="model", y="test_accuracy", errorbar=("ci", 95), color="#4c72b0", ax=ax)
+    for low, high, label in references:
+        if high is None:
+            ax.axhline(low, color="#c44e52", linestyle="--", label=label)
+        else:
+            ax.axhspan(low, high, color="#dd8452", alpha=0.25, label=label)
+    lows = [r[0] for r in references] + [float(done["test_accuracy"].min())]
+    ax.set_ylim(min(lows) - 0.05, 1.0)
+    ax.set_xlabel("model (preset)")
+    ax.set_ylabel("test accuracy (all test images)")
+    ax.set_title("Test accuracy vs the published rows (bars: mean over seeds, 95% CI)", fontsize=12)
+    ax.legend(loc="lower right", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
 def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False) -> Path:
     name = study_dir.name
     out = out_root / name
@@ -132,6 +166,9 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
     (out / "figures").mkdir()
     if inv_path.is_file():
         walk_figure(inv, out / "figures" / "walks.png")
+    if name in ACCURACY_REFERENCES:
+        accuracy_figure(pd.read_csv(study_dir / "runs.csv"), out / "figures" / "test_accuracy.png",
+                        ACCURACY_REFERENCES[name])
     if figures.is_dir():
         for fig in sorted(figures.iterdir()):
             if fig.suffix == ".png" or (svg and fig.suffix in (".svg", ".pdf")):
