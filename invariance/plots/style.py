@@ -209,6 +209,9 @@ def themed(fn: Callable[..., Figure]) -> Callable[..., Figure]:
     return wrapper
 
 
+MIN_FIGURE_WIDTH = 9.0  # inches
+
+
 def new_figure(nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (5.2, 4.0),
                squeeze: bool = False, **subplot_kw: Any) -> tuple[Figure, np.ndarray]:
     """A constrained-layout figure with a grid of axes sized per panel (inches).
@@ -216,7 +219,9 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (
     Returns:
         (figure, axes) with axes of shape (nrows, ncols) unless ``squeeze``.
     """
-    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained")
+    # A one-panel figure still carries a legend and a two-line title beside it; below this
+    # width the title is clipped.
+    fig = Figure(figsize=(max(panel[0] * ncols, MIN_FIGURE_WIDTH), panel[1] * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=squeeze, **subplot_kw)
     return fig, axes
 
