@@ -31,7 +31,8 @@ whose model label is in the table (and whose batch size is the table's) is estim
 
 :func:`load_cost_table` uses the file named by ``INVARIANCE_COST_MODEL`` (a table, or a flat
 mapping of :class:`CostModel` fields), else the table shipped as ``cost_model.json`` beside
-this module when it was measured on the active Keras backend, else :data:`DEFAULT_COST`.
+this module when it was measured on the active Keras backend and the same kind of device (a
+CPU, or an accelerator), else :data:`DEFAULT_COST`.
 """
 from __future__ import annotations
 
