@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
+from invariance.errors import InvarianceError
 from invariance.io import write_json
 from invariance.plots import _data
 from invariance.plots.style import MissingDataError, augmentation_dashes, model_palette, save_figure
@@ -190,8 +191,13 @@ def _plan_examples(tables: StudyTables, inv: pd.DataFrame, inputs: FigureInputs)
     if not points:
         yield Planned("examples", "Example transforms", "", _raise("the study has no one-axis sweeps"))
         return
+    try:
+        evaluation = tables.evaluation
+    except InvarianceError as err:  # a hand-edited study.yaml must not lose the other figures
+        yield Planned("examples", "Example transforms", "", _raise(f"study.yaml: {err}"))
+        return
     images = inputs.examples
-    fill, interpolation = tables.evaluation.fill, tables.evaluation.interpolation
+    fill, interpolation = evaluation.fill, evaluation.interpolation
     for sweep, pts in points.items():
         def draw(sweep=sweep, pts=pts):
             if images is None:
