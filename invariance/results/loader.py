@@ -17,7 +17,7 @@ import pandas as pd
 
 from invariance.errors import InvarianceError
 from invariance.io import read_json
-from invariance.results import layout as L
+import invariance.results.layout as L
 from invariance.results.tables import read_table
 from invariance.training.run_dir import RunDir
 

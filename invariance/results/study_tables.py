@@ -12,7 +12,7 @@ from typing import Any, Iterable, Protocol
 
 import pandas as pd
 
-from invariance.results import layout as L
+import invariance.results.layout as L
 from invariance.results.records import COMPLETED, read_run, run_row
 from invariance.results.tables import write_table
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from invariance.io import write_json, write_text
-from invariance.results import layout as L
+import invariance.results.layout as L
 from invariance.study.context import RunContext
 from invariance.study.expand import RunSpec
 from invariance.study.schema import StudySpec, study_to_dict

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from invariance.results import layout as L
+import invariance.results.layout as L
 from invariance.results.records import FAILED, PENDING, now, record_result, run_state
 from invariance.results.study_tables import write_study_tables as write_tables
 from invariance.study.context import RunContext, build_context, context_args

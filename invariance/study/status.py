@@ -5,7 +5,7 @@ import os
 from typing import Any
 
 from invariance.io import read_json
-from invariance.results import layout as L
+import invariance.results.layout as L
 from invariance.results.loader import check_study_dir
 from invariance.results.records import FAILED, run_state
 from invariance.study.expand import expand_runs
