@@ -64,7 +64,8 @@ def measure(spec: dict, out_dir: Path) -> list[dict]:
     from invariance.study.estimate import evaluation_points
     from invariance.study.expand import expand_runs
     from invariance.study.loader import load_study
-    from invariance.study.runner import build_context, execute_run
+    from invariance.study.context import build_context
+    from invariance.study.execute import execute_run
 
     loaded = load_study(spec)
     context = build_context(loaded)

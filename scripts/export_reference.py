@@ -141,6 +141,8 @@ def accuracy_figure(runs: pd.DataFrame, path: Path, references) -> None:
 
 
 def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False) -> Path:
+    from invariance.results import read_table
+
     name = study_dir.name
     out = out_root / name
     if out.exists():
@@ -152,8 +154,7 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
             shutil.copy2(study_dir / table, out / table)
     inv_path = study_dir / "invariance.csv"
     if inv_path.is_file():
-        inv = pd.read_csv(inv_path, keep_default_na=True)
-        inv["layer"] = inv["layer"].astype(object).fillna("")
+        inv = read_table(inv_path)
         if inv_path.stat().st_size <= limit:
             shutil.copy2(inv_path, out / "invariance.csv")
         else:
@@ -167,7 +168,7 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
     if inv_path.is_file():
         walk_figure(inv, out / "figures" / "walks.png")
     if name in ACCURACY_REFERENCES:
-        accuracy_figure(pd.read_csv(study_dir / "runs.csv"), out / "figures" / "test_accuracy.png",
+        accuracy_figure(read_table(study_dir / "runs.csv"), out / "figures" / "test_accuracy.png",
                         ACCURACY_REFERENCES[name])
     if figures.is_dir():
         for fig in sorted(figures.iterdir()):

@@ -52,13 +52,13 @@ def test_trainer_records_metrics_seconds_and_leaves_no_backup(data, tmp_path):
 
 
 def test_collect_garbage_freezes_once(monkeypatch):
-    from invariance.study import runner
+    from invariance.study import execute
 
     calls = []
-    monkeypatch.setattr(runner, "_FROZEN", False)
+    monkeypatch.setattr(execute, "_FROZEN", False)
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
-    runner._collect_garbage()
-    runner._collect_garbage()
+    execute._collect_garbage()
+    execute._collect_garbage()
     assert calls == ["freeze"]
 
 

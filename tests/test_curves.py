@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from invariance.curves import (CURVES_COLUMNS, bootstrap_fit, curves_table, fit_curves, fit_power_law, format_n,
-                               format_ratio, interval, learning_curve_table, power_law, read_table,
-                               resolve_reference, sample_efficiency_ratio, samples_to_target, write_curves)
+                               format_ratio, interval, learning_curve_table, power_law, resolve_reference,
+                               sample_efficiency_ratio, samples_to_target)
 from invariance.errors import InvarianceError, SpecError
+from invariance.results import read_table, write_curves
 
 NS = (250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 60000)
 TRUE = {"cnn_pool": (0.08, 2.0, 0.45), "mlp": (0.11, 3.0, 0.35), "vit_tiny": (0.16, 4.0, 0.40)}

@@ -7,7 +7,9 @@ import invariance.plots as P
 import invariance.plots.style as style
 from invariance.errors import InvarianceError
 from invariance.io import read_json
-from invariance.plots.study_figures import load_study_tables, make_study_figures, representative_runs
+from invariance.report.figures import make_figures as make_study_figures
+from invariance.report.figures import representative_runs
+from invariance.results import load_study_tables
 from plot_tables import shared_study, write_study
 
 

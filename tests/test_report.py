@@ -57,7 +57,7 @@ def _hand_tables():
 def test_findings_sentences_are_exact():
     runs, inv = _hand_tables()
     table = F.per_run_table(runs, inv)
-    assert len(table) == 8 and "consistency:dx" in table.columns
+    assert len(table) == 8 and "mean_consistency_dx" in table.columns
     assert F.accuracy_findings(table) == [
         "Most accurate: A without augmentation (test accuracy 0.910 ± 0.014, 2 seeds); "
         "least accurate: B with geo (0.710 ± 0.014)."]

@@ -88,7 +88,7 @@ def test_shipped_cost_table_parses():
 def test_estimate_study_uses_the_table_for_measured_models():
     from invariance.study.expand import expand_runs
     from invariance.study.loader import load_study
-    from invariance.study.runner import build_context
+    from invariance.study.context import build_context
 
     study = load_study({"name": "est", "dataset": "fashion_mnist_mini", "models": ["cnn_pool", "mlp"],
                         "augmentation": ["none"], "train": {"epochs": 2, "batch_size": 100}, "n_train": [1000, 2000],

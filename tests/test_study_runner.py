@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from invariance.study import run_study
-from invariance.study.runner import HARNESS_COLUMNS, KEY_COLUMNS, RUN_COLUMNS
+from invariance.results import HARNESS_COLUMNS, KEY_COLUMNS, RUN_COLUMNS
 from study_helpers import tiny_study
 
 MLP = {"preset": "mlp", "hidden": [16]}

@@ -29,12 +29,14 @@ def command(results_dir, target, reference, n_boot, seed, level):
     Reads RESULTS_DIR/runs.csv (and invariance.csv), prints a table and the data each
     model needs to reach --target, and writes learning_curves.csv and curves.csv there.
     """
-    from invariance.curves import write_curves
+    from invariance.results import NotAStudyFolder, write_curves
 
     written = []
     try:
         learning_curves, curves = write_curves(results_dir, target=target, reference=reference,
                                                n_boot=n_boot, seed=seed, level=level, log=written.append)
+    except NotAStudyFolder as err:
+        raise err.for_field("RESULTS_DIR") from None
     except SpecError as err:
         raise SpecError(_OPTIONS.get(err.field, err.field), err.rule, err.received) from None
     if len(curves) == 0:

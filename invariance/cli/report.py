@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import click
 
-from invariance.errors import InvarianceError
-
 
 @click.command("report")
 @click.argument("results_dir", metavar="RESULTS_DIR")
@@ -17,16 +15,14 @@ def command(results_dir, no_figures):
     tables. report.html embeds its images and loads nothing, so it works offline. Prints the
     paths of both files.
     """
-    from invariance.plots.study_figures import read_index
     from invariance.report import write_report
+    from invariance.results import NotAStudyFolder, read_figure_index
 
     try:
         html_path, md_path = write_report(results_dir, figures=not no_figures)
-    except InvarianceError as err:
-        if str(err).startswith("study_dir: "):  # name the argument the user typed
-            raise InvarianceError("RESULTS_DIR: " + str(err)[len("study_dir: "):]) from None
-        raise
-    index = read_index(html_path.parent)
+    except NotAStudyFolder as err:
+        raise err.for_field("RESULTS_DIR") from None
+    index = read_figure_index(html_path.parent)
     made, skipped = index.get("figures", []), index.get("skipped", [])
     click.echo(f"{len(made)} figure(s) in {html_path.parent / 'figures'}"
                + (f"; {len(skipped)} not made (see the report)" if skipped else ""))

@@ -55,7 +55,7 @@ def _dry_run(study, *, jobs: int, executor: str, out_dir: str) -> None:
 
     from invariance.study.estimate import estimate_study
     from invariance.study.expand import expand_runs
-    from invariance.study.runner import build_context
+    from invariance.study.context import build_context
 
     context = build_context(study)
     runs = expand_runs(study, context.dataset.fingerprint(), n_total=len(context.dataset.y_train))

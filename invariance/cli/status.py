@@ -9,9 +9,13 @@ import click
 @click.option("--failed", "show_failed", is_flag=True, help="List the failed runs and why.")
 def command(study_dir, show_failed):
     """Count the runs of a study folder: completed, failed and pending (not yet finished)."""
+    from invariance.results import NotAStudyFolder
     from invariance.study import study_status
 
-    status = study_status(study_dir)
+    try:
+        status = study_status(study_dir)
+    except NotAStudyFolder as err:
+        raise err.for_field("RESULTS/NAME") from None
     running = f"; running now (pid {status['running_pid']})" if status["running_pid"] else ""
     click.echo(f"study {status['name']} ({status['study_dir']}): {status['total']} runs: "
                f"{status['completed']} done, {status['failed']} failed, {status['pending']} pending{running}")

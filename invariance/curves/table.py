@@ -1,28 +1,22 @@
 """The learning-curve table: one row per completed run, with its invariance summaries.
 
-Reads the study's ``runs.csv`` and ``invariance.csv`` (as frames) and joins them into the
-tidy table behind ``learning_curves.csv`` and every fit in :mod:`invariance.curves`.
+Takes the study's ``runs.csv`` and ``invariance.csv`` (as frames) and joins them, through the
+per-run summary (:mod:`invariance.curves.run_summary`), into the tidy table behind
+``learning_curves.csv`` and every fit in :mod:`invariance.curves`.
 """
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from invariance.curves.run_summary import KEYS, SWEEP_METRICS, run_summaries
 from invariance.errors import InvarianceError
 
-RUN_COLUMNS = ("run_id", "model", "augmentation", "n_train", "seed", "status", "test_accuracy",
-               "train_accuracy", "params", "macs", "train_seconds")
 REQUIRED_RUN_COLUMNS = ("model", "augmentation", "n_train", "seed", "status", "test_accuracy")
-KEYS = ("model", "augmentation", "n_train", "seed")
 BASE_COLUMNS = ("run_id", "model", "augmentation", "n_train", "seed", "test_accuracy",
                 "train_accuracy", "generalization_gap", "params", "macs", "train_seconds")
-#: invariance.csv summary metric -> prefix of its column in the learning-curve table.
-SUMMARY_METRICS = {"mean_consistency": "mean_consistency_", "grid_accuracy": "grid_accuracy_"}
-
-_TEXT_COLUMNS = ("run_id", "model", "augmentation", "status", "reason", "sweep", "metric", "layer")
+#: The columns the table takes from the runs table (the others of BASE_COLUMNS are computed).
+_FROM_RUNS = tuple(c for c in BASE_COLUMNS if c != "generalization_gap")
 
 
 def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -50,10 +44,10 @@ def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = N
     """
     _require(runs, REQUIRED_RUN_COLUMNS, "runs table")
     done = runs[runs["status"].astype(str) == "completed"].reset_index(drop=True)
-    for column in RUN_COLUMNS:
+    for column in _FROM_RUNS:
         if column not in done.columns:
             done[column] = np.nan
-    table = done[[c for c in RUN_COLUMNS if c != "status"]].copy()
+    table = done[list(_FROM_RUNS)].copy()
     for column in ("test_accuracy", "train_accuracy", "params", "macs", "train_seconds"):
         table[column] = pd.to_numeric(table[column], errors="coerce")
     for column in ("n_train", "seed"):
@@ -75,45 +69,19 @@ def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = N
     return table.reset_index(drop=True)
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Reads a study CSV, keeping labels such as ``none`` or ``NA`` as text.
-
-    Only empty cells are missing values, and id-like columns (``run_id``, labels) stay
-    strings even when they look like numbers.
-    """
-    path = Path(path)
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    dtypes = {c: str for c in _TEXT_COLUMNS if c in header}
-    return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-
-
 def _summaries(invariance: pd.DataFrame | None, *, by_run_id: bool) -> pd.DataFrame | None:
-    """Pivots the summary rows of ``invariance`` into one row per run (None if none)."""
+    """The per-run summary pivot (:func:`run_summaries`), keyed by run_id or by :data:`KEYS`."""
     if invariance is None or len(invariance) == 0:
         return None
     _require(invariance, ("sweep", "metric", "value"), "invariance table")
-    rows = invariance[invariance["metric"].isin(list(SUMMARY_METRICS))]
-    if "layer" in rows.columns:
-        rows = rows[rows["layer"].isna() | (rows["layer"].astype(str) == "")]
+    if by_run_id and "run_id" in invariance.columns:
+        return run_summaries(invariance, keys=("run_id",), run_metrics=())
+    rows = invariance[invariance["metric"].isin(list(SWEEP_METRICS))]
     if len(rows) == 0:
         return None
-    if by_run_id and "run_id" in rows.columns:
-        keys = ["run_id"]
-    else:
-        _require(rows, KEYS, "invariance table (no run_id to join on)")
-        keys = list(KEYS)
-    rows = rows.assign(column=rows["metric"].map(SUMMARY_METRICS) + rows["sweep"].astype(str),
-                       value=pd.to_numeric(rows["value"], errors="coerce"))
-    if keys != ["run_id"]:
-        rows = rows.assign(n_train=_as_int(rows["n_train"]), seed=_as_int(rows["seed"]))
-    order = [c for metric, prefix in SUMMARY_METRICS.items()
-             for c in pd.unique(rows.loc[rows["metric"] == metric, "column"])]
-    # One summary row per run and sweep is the contract; a mean keeps duplicates harmless.
-    wide = rows.groupby(keys + ["column"], dropna=False, sort=False)["value"].mean().unstack("column")
-    return wide.reindex(columns=order).rename_axis(columns=None)
+    _require(rows, KEYS, "invariance table (no run_id to join on)")
+    rows = rows.assign(n_train=_as_int(rows["n_train"]), seed=_as_int(rows["seed"]))
+    return run_summaries(rows, keys=KEYS, run_metrics=())
 
 
 def _as_int(series: pd.Series) -> pd.Series:

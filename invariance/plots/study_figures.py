@@ -1,6 +1,9 @@
 """Every figure a study's tables support, written to ``<study>/figures/<name>.png/.svg``.
 
-A figure the data cannot support (no grid, one n_train, no saved models, no dataset) is skipped
+Figures are drawn from the tables (:class:`invariance.results.StudyTables`) and from what
+the caller computed from the folder beforehand (:class:`FigureInputs`: the trained models whose
+filters to show, the test images to transform); nothing here loads a model or a dataset. A
+figure the data cannot support (no grid, one n_train, no saved models, no dataset) is skipped
 with its reason; ``figures/index.json`` lists what was made (with titles and captions, for the
 report) and what was skipped and why.
 """
@@ -15,80 +18,46 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 
 from invariance.errors import InvarianceError
-from invariance.io import read_json, write_json
+from invariance.io import write_json
 from invariance.plots import _data
 from invariance.plots.style import MissingDataError, augmentation_dashes, model_palette, save_figure
-
-FIGURES_DIR = "figures"
-INDEX = "index.json"
-MAX_FILTER_FIGURES = 8
-EXAMPLE_IMAGES = 3
-_TEXT_COLUMNS = ("run_id", "model", "augmentation", "status", "reason", "sweep", "metric", "layer")
+from invariance.results import FIGURES_DIR, FIGURES_INDEX, StudyTables, load_study_tables
 
 
-@dataclasses.dataclass
-class StudyTables:
-    """A study folder's tables, read once (None where a file is absent).
+@dataclasses.dataclass(frozen=True)
+class FilterModel:
+    """A trained model whose first-layer filters to show: the run it comes from, and the model
+    (or why it could not be had)."""
+
+    run_id: str
+    model: Any = None
+    error: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExampleImages:
+    """A few test images (uint8 or float NHWC) with their labels and the dataset's class names."""
+
+    x: Any
+    y: Any
+    class_names: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureInputs:
+    """What some figures need beyond the tables, computed by the caller from the study folder.
 
     Attributes:
-        study_dir: The folder. runs: ``runs.csv``. invariance: ``invariance.csv``.
-        learning_curves: ``learning_curves.csv``. curves: ``curves.csv``.
-        study: The resolved ``study.yaml`` as a dict. manifest: ``manifest.json``.
+        filters: Model family -> the model whose filters to show, in figure order.
+        filters_missing: Why there are none (shown when ``filters`` is empty).
+        examples: Test images for the example strips, or None.
+        examples_missing: Why there are none (shown when ``examples`` is None).
     """
 
-    study_dir: Path
-    runs: pd.DataFrame
-    invariance: pd.DataFrame | None
-    learning_curves: pd.DataFrame | None
-    curves: pd.DataFrame | None
-    study: dict
-    manifest: dict
-
-    @property
-    def completed(self) -> pd.DataFrame:
-        """Runs with status ``completed``."""
-        return self.runs[self.runs["status"] == "completed"] if "status" in self.runs.columns else self.runs
-
-
-def read_table(path: str | os.PathLike) -> pd.DataFrame | None:
-    """Reads a study CSV keeping labels such as ``none`` or ``NA`` as text; None if absent or empty."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-    except pd.errors.EmptyDataError:
-        return None
-    table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS if c in header}, keep_default_na=False,
-                        na_values=[""])
-    if "layer" in table.columns:
-        table["layer"] = table["layer"].fillna("")
-    if "reason" in table.columns:
-        table["reason"] = table["reason"].fillna("")
-    return table
-
-
-def load_study_tables(study_dir: str | os.PathLike) -> StudyTables:
-    """Reads a study folder.
-
-    Raises:
-        InvarianceError: if the folder or its ``runs.csv`` is missing.
-    """
-    from invariance.yaml_io import load_yaml
-
-    study_dir = Path(study_dir)
-    if not study_dir.is_dir():
-        raise InvarianceError(f"study_dir: must be a study results folder; received {str(study_dir)!r} "
-                              "(no such folder)")
-    runs = read_table(study_dir / "runs.csv")
-    if runs is None:
-        raise InvarianceError(f"study_dir: must contain runs.csv (run `invariance run STUDY.yaml` first); "
-                              f"received {str(study_dir)!r}")
-    study = load_yaml(study_dir / "study.yaml") if (study_dir / "study.yaml").is_file() else {}
-    manifest = read_json(study_dir / "manifest.json") if (study_dir / "manifest.json").is_file() else {}
-    return StudyTables(study_dir=study_dir, runs=runs, invariance=read_table(study_dir / "invariance.csv"),
-                       learning_curves=read_table(study_dir / "learning_curves.csv"),
-                       curves=read_table(study_dir / "curves.csv"), study=study or {}, manifest=manifest or {})
+    filters: dict[str, FilterModel] = dataclasses.field(default_factory=dict)
+    filters_missing: str = "no trained models were given"
+    examples: ExampleImages | None = None
+    examples_missing: str = "no test images were given"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +74,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "x"
 
 
-def plan_figures(tables: StudyTables) -> Iterator[Planned]:
+def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Iterator[Planned]:
     """The figures a study could have, in report order (each may still turn out unsupported)."""
     from invariance import plots as P
 
@@ -161,8 +130,9 @@ def plan_figures(tables: StudyTables) -> Iterator[Planned]:
                   "Parameters (log scale) against test accuracy and against the invariance score (mean "
                   "consistency averaged over the sweeps); mean over seeds with 95% CI.",
                   lambda: P.plot_cost(tables.runs, inv, palette=pal))
-    yield from _plan_filters(tables)
-    yield from _plan_examples(tables, inv, evaluate)
+    inputs = inputs or FigureInputs()
+    yield from _plan_filters(tables, inputs)
+    yield from _plan_examples(tables, inv, inputs)
 
 
 def _random_k(evaluate: dict) -> int | None:
@@ -186,45 +156,22 @@ def _learning_table(tables: StudyTables) -> pd.DataFrame | None:
     return lc
 
 
-def representative_runs(runs: pd.DataFrame, study_dir: Path, *, limit: int = MAX_FILTER_FIGURES) -> dict[str, str]:
-    """One completed run with a saved model per model family (the label before ``[``).
-
-    Preference: no augmentation, the largest n_train, the plainest label, the smallest seed.
-
-    Returns:
-        dict family -> run_id, at most ``limit`` families, sorted by family.
-    """
-    done = runs[runs["status"] == "completed"] if "status" in runs.columns else runs
-    if done.empty or "run_id" not in done.columns:
-        return {}
-    done = done.assign(family=done["model"].str.split("[", n=1, regex=False).str[0],
-                       _aug=(done["augmentation"] != "none").astype(int), _len=done["model"].str.len(),
-                       _n=-done["n_train"].fillna(float("inf")) if "n_train" in done.columns else 0)
-    done = done[[(study_dir / "runs" / str(r) / "model.keras").is_file() for r in done["run_id"]]]
-    out = {}
-    for family, group in done.sort_values(["family", "_aug", "_n", "_len", "seed"]).groupby("family", sort=True):
-        out[str(family)] = str(group.iloc[0]["run_id"])
-        if len(out) == limit:
-            break
-    return out
-
-
-def _plan_filters(tables: StudyTables) -> Iterator[Planned]:
-    reps = representative_runs(tables.runs, tables.study_dir)
-    if not reps:
-        yield Planned("filters", "First-layer filters", "", _raise("no completed run has a saved model.keras"))
+def _plan_filters(tables: StudyTables, inputs: FigureInputs) -> Iterator[Planned]:
+    if not inputs.filters:
+        yield Planned("filters", "First-layer filters", "", _raise(inputs.filters_missing))
         return
-    for family, run_id in reps.items():
-        row = tables.runs[tables.runs["run_id"] == run_id].iloc[0]
+    for family, source in inputs.filters.items():
+        row = tables.runs[tables.runs["run_id"] == source.run_id].iloc[0]
 
-        def draw(run_id=run_id):
-            from invariance.models import load_model
+        def draw(source=source):
             from invariance.plots import plot_model_filters
 
-            return plot_model_filters(load_model(tables.study_dir / "runs" / run_id / "model.keras"))
+            if source.model is None:
+                raise MissingDataError(source.error or f"run {source.run_id}: no model")
+            return plot_model_filters(source.model)
 
         yield Planned(f"filters_{_slug(family)}", f"First-layer filters: {family}",
-                      f"Run {run_id} ({row['model']}, augmentation {row['augmentation']}, n_train "
+                      f"Run {source.run_id} ({row['model']}, augmentation {row['augmentation']}, n_train "
                       f"{_fmt_n(row.get('n_train'))}, seed {row.get('seed')}). Each filter is scaled to its own "
                       "range; for a ViT, the right half shows the principal components of the patch filters.",
                       draw)
@@ -237,55 +184,29 @@ def _fmt_n(n) -> str:
         return "all"
 
 
-def _plan_examples(tables: StudyTables, inv: pd.DataFrame, evaluate: dict) -> Iterator[Planned]:
+def _plan_examples(tables: StudyTables, inv: pd.DataFrame, inputs: FigureInputs) -> Iterator[Planned]:
     from invariance import plots as P
 
     points = P.sweep_example_points(inv) if "sweep" in inv.columns and len(inv) else {}
     if not points:
         yield Planned("examples", "Example transforms", "", _raise("the study has no one-axis sweeps"))
         return
-    images: dict[str, Any] = {}
-
-    def load():
-        if not images:
-            images.update(_example_images(tables.study))
-        if "error" in images:
-            raise MissingDataError(images["error"])
-        return images
-
-    fill = evaluate.get("fill", "constant")
-    interpolation = evaluate.get("interpolation", "bilinear")
+    try:
+        evaluation = tables.evaluation
+    except InvarianceError as err:  # a hand-edited study.yaml must not lose the other figures
+        yield Planned("examples", "Example transforms", "", _raise(f"study.yaml: {err}"))
+        return
+    images = inputs.examples
+    fill, interpolation = evaluation.fill, evaluation.interpolation
     for sweep, pts in points.items():
         def draw(sweep=sweep, pts=pts):
-            data = load()
-            return P.plot_example_strip(data["x"], pts, labels=data["y"], class_names=data["names"], fill=fill,
+            if images is None:
+                raise MissingDataError(inputs.examples_missing)
+            return P.plot_example_strip(images.x, pts, labels=images.y, class_names=images.class_names, fill=fill,
                                         interpolation=interpolation, title=f"The {sweep} sweep on test images")
         yield Planned(f"examples_{_slug(sweep)}", f"What the {sweep} sweep does",
                       f"A few test images under points of the {sweep!r} sweep (fill {fill!r}, {interpolation} "
                       "interpolation), exactly as the harness transforms them.", draw)
-
-
-def _example_images(study: dict) -> dict[str, Any]:
-    """First test images of distinct classes of the study's dataset, or an error message."""
-    import numpy as np
-
-    name = study.get("dataset")
-    if not name:
-        return {"error": "study.yaml names no dataset"}
-    try:
-        from invariance.data import load_dataset
-
-        ds = load_dataset(name, data_dir=study.get("data_dir"), canvas=study.get("canvas"))
-    except (InvarianceError, OSError, ImportError) as err:
-        return {"error": f"dataset {name!r} is not available here: {err}"}
-    picked, seen = [], set()
-    for i, label in enumerate(np.asarray(ds.y_test)):
-        if int(label) not in seen:
-            seen.add(int(label))
-            picked.append(i)
-        if len(picked) == EXAMPLE_IMAGES:
-            break
-    return {"x": ds.x_test[picked], "y": np.asarray(ds.y_test)[picked], "names": list(ds.class_names)}
 
 
 def _raise(reason: str) -> Callable[[], Any]:
@@ -295,8 +216,8 @@ def _raise(reason: str) -> Callable[[], Any]:
     return draw
 
 
-def make_study_figures(study_dir: str | os.PathLike, *,
-                       tables: StudyTables | None = None) -> dict[str, dict[str, Path]]:
+def make_study_figures(study: StudyTables | str | os.PathLike, *,
+                       inputs: FigureInputs | None = None) -> dict[str, dict[str, Path]]:
     """Writes every figure the study's data supports to ``<study_dir>/figures/``.
 
     Figures that the data cannot support are skipped; so is one whose drawing fails (the error
@@ -304,17 +225,18 @@ def make_study_figures(study_dir: str | os.PathLike, *,
     titles, captions and reasons.
 
     Args:
-        study_dir: The study results folder (with ``runs.csv``).
-        tables: The folder's tables if already read.
+        study: The study's tables, or its results folder (with ``runs.csv``).
+        inputs: The models and images some figures need (:func:`invariance.report.figures.figure_inputs`
+            computes them from the folder); without them, those figures are skipped.
 
     Returns:
         dict figure name -> {"png": path, "svg": path}, in report order.
     """
-    tables = tables or load_study_tables(study_dir)
+    tables = study if isinstance(study, StudyTables) else load_study_tables(study)
     out_dir = tables.study_dir / FIGURES_DIR
     made: dict[str, dict[str, Path]] = {}
     index: dict[str, list] = {"figures": [], "skipped": []}
-    for plan in plan_figures(tables):
+    for plan in plan_figures(tables, inputs):
         try:
             fig = plan.draw()
             paths = save_figure(fig, out_dir / plan.name)
@@ -327,11 +249,5 @@ def make_study_figures(study_dir: str | os.PathLike, *,
         made[plan.name] = paths
         index["figures"].append({"name": plan.name, "title": plan.title, "caption": plan.caption,
                                  **{fmt: p.name for fmt, p in paths.items()}})
-    write_json(out_dir / INDEX, index)
+    write_json(out_dir / FIGURES_INDEX, index)
     return made
-
-
-def read_index(study_dir: str | os.PathLike) -> dict[str, list]:
-    """``figures/index.json`` of a study ({"figures": [], "skipped": []} when absent)."""
-    path = Path(study_dir) / FIGURES_DIR / INDEX
-    return read_json(path) if path.is_file() else {"figures": [], "skipped": []}

@@ -4,9 +4,10 @@ Typical use::
 
     html_path, md_path = write_report("results/quickstart")
 
-It makes the figures first (:func:`invariance.plots.make_study_figures`), computes the key
-findings from the tables (:mod:`invariance.report.findings`) and renders both files
-(:mod:`invariance.report.render`), each written atomically.
+It reads the folder (:func:`invariance.results.load_study_tables`), makes the figures first
+(:mod:`invariance.report.figures`), computes the key findings from the tables
+(:mod:`invariance.report.findings`) and renders both files (:mod:`invariance.report.render`),
+each written atomically.
 """
 from __future__ import annotations
 
@@ -17,14 +18,13 @@ from typing import Any
 import pandas as pd
 
 from invariance.io import write_text
+from invariance.results import (FIGURES_DIR, REPORT_HTML, REPORT_MD, StudyTables, load_study_tables,
+                                read_figure_index)
 from invariance.report.findings import key_findings, per_run_table
 from invariance.report.render import FigureEntry, ReportContent, Section, to_html, to_markdown
 from invariance.report.tables import curves_table, failed_table, format_seconds, summary_table
 
 __all__ = ["write_report", "build_content", "key_findings"]
-
-REPORT_HTML = "report.html"
-REPORT_MD = "report.md"
 
 
 def write_report(study_dir: str | os.PathLike, *, figures: bool = True) -> tuple[Path, Path]:
@@ -38,13 +38,13 @@ def write_report(study_dir: str | os.PathLike, *, figures: bool = True) -> tuple
         (html path, markdown path).
 
     Raises:
-        InvarianceError: if the folder or its ``runs.csv`` is missing.
+        NotAStudyFolder: if the folder or its ``runs.csv`` is missing.
     """
-    from invariance.plots.study_figures import load_study_tables, make_study_figures
+    from invariance.report.figures import make_figures
 
     tables = load_study_tables(study_dir)
     if figures:
-        make_study_figures(tables.study_dir, tables=tables)
+        make_figures(tables)
     content = build_content(tables)
     html_path = tables.study_dir / REPORT_HTML
     md_path = tables.study_dir / REPORT_MD
@@ -53,24 +53,23 @@ def write_report(study_dir: str | os.PathLike, *, figures: bool = True) -> tuple
     return html_path, md_path
 
 
-def build_content(tables) -> ReportContent:
+def build_content(tables: StudyTables) -> ReportContent:
     """Everything the report shows, from a study's tables and its ``figures/index.json``.
 
     Args:
-        tables: :class:`invariance.plots.study_figures.StudyTables`.
+        tables: The study folder, as :func:`invariance.results.load_study_tables` reads it.
     """
-    from invariance.plots.study_figures import FIGURES_DIR, read_index, _random_k
+    from invariance.plots.study_figures import _random_k
     from invariance.yaml_io import dump_yaml
 
     study_dir = tables.study_dir
-    name = tables.study.get("name") or tables.manifest.get("study") or study_dir.name
-    spec_path = study_dir / "study.yaml"
-    spec_yaml = spec_path.read_text(encoding="utf-8") if spec_path.is_file() else dump_yaml(tables.study)
+    name = tables.name
+    spec_yaml = tables.study_yaml() or dump_yaml(tables.study)
     evaluate = tables.study.get("evaluate") or {}
     per_run = per_run_table(tables.runs, tables.invariance)
     findings = key_findings(tables.runs, tables.invariance, curves=tables.curves,
                             learning=tables.learning_curves, k=_random_k(evaluate))
-    index = read_index(study_dir)
+    index = read_figure_index(study_dir)
     figure_entries = [FigureEntry(name=f["name"], title=f.get("title", f["name"]), caption=f.get("caption", ""),
                                   png=study_dir / FIGURES_DIR / f["png"])
                       for f in index.get("figures", []) if (study_dir / FIGURES_DIR / f.get("png", "")).is_file()]
@@ -102,25 +101,25 @@ def _join(values) -> str:
     return ", ".join(str(v) for v in values) if len(values) else "–"
 
 
-def run_info(tables) -> list[tuple[str, str]]:
+def run_info(tables: StudyTables) -> list[tuple[str, str]]:
     """What was run, as (label, text) rows: spec summary, run counts, time and provenance.
 
     Reads ``manifest.json`` as the study runner writes it (``provenance`` nested), and also
     accepts provenance keys at its top level.
     """
-    runs, manifest, study = tables.runs, tables.manifest, tables.study
+    runs, manifest = tables.runs, tables.manifest
     prov: dict[str, Any] = {**{k: manifest[k] for k in ("backend", "device", "versions", "git_sha") if k in manifest},
                             **(manifest.get("provenance") or {})}
     dataset = manifest.get("dataset") or {}
-    rows = [("Study", str(study.get("name") or manifest.get("study") or tables.study_dir.name))]
-    ds_text = str(dataset.get("name") or study.get("dataset") or "–")
+    rows = [("Study", tables.name)]
+    ds_text = str(dataset.get("name") or tables.dataset.name or "–")
     details = []
     if dataset.get("n_train") is not None:
         details.append(f"{int(dataset['n_train']):,} train / {int(dataset.get('n_test') or 0):,} test images")
     if dataset.get("image_shape"):
         details.append("×".join(str(s) for s in dataset["image_shape"]))
-    if dataset.get("canvas") or study.get("canvas"):
-        details.append(f"canvas {dataset.get('canvas') or study.get('canvas')} px")
+    if dataset.get("canvas") or tables.dataset.canvas:
+        details.append(f"canvas {dataset.get('canvas') or tables.dataset.canvas} px")
     if dataset.get("source"):
         details.append(f"from {dataset['source']}")
     rows.append(("Dataset", ds_text + (f" ({', '.join(details)})" if details else "")))

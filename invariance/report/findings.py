@@ -14,10 +14,12 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from invariance.curves.run_summary import CONSISTENCY_PREFIX as CONSISTENCY
+from invariance.curves.run_summary import GRID_PREFIX as GRID
+from invariance.curves.run_summary import run_summaries, sweeps_of
+
 EQUAL_FLOOR = 0.005
 SWEEP_WORDS = {"dx": "horizontal-shift", "dy": "vertical-shift", "angle": "rotation", "scale": "scale"}
-CONSISTENCY = "consistency:"
-GRID = "grid_accuracy:"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,9 +74,9 @@ def per_run_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = None) ->
     """One row per completed run with its accuracy and invariance summaries as columns.
 
     Columns: run_id, model, augmentation, n_train, seed, test_accuracy, train_accuracy, params
-    (those present in ``runs``), then ``consistency:<sweep>`` (each sweep's mean consistency),
-    ``grid_accuracy:<grid>``, ``random_accuracy`` and ``worst_of_k_accuracy`` when the harness
-    rows have them.
+    (those present in ``runs``), then the per-run summary (:func:`invariance.curves.run_summaries`):
+    ``mean_consistency_<sweep>`` (each sweep's mean consistency), ``grid_accuracy_<grid>``,
+    ``random_accuracy`` and ``worst_of_k_accuracy`` when the harness rows have them.
 
     Returns:
         DataFrame with one row per completed run, in ``runs`` order.
@@ -88,19 +90,10 @@ def per_run_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = None) ->
             table[col] = table[col].astype(str)
     if invariance is None or invariance.empty or "run_id" not in table.columns:
         return table.reset_index(drop=True)
-    rows = invariance.assign(run_id=invariance["run_id"].astype(str))
-    summaries = {
-        CONSISTENCY: rows[rows["metric"] == "mean_consistency"],
-        GRID: rows[rows["metric"] == "grid_accuracy"],
-    }
-    for prefix, part in summaries.items():
-        for sweep in pd.unique(part["sweep"]):
-            values = part[part["sweep"] == sweep].groupby("run_id")["value"].first()
-            table[f"{prefix}{sweep}"] = table["run_id"].map(values)
-    for metric in ("random_accuracy", "worst_of_k_accuracy"):
-        part = rows[rows["metric"] == metric]
-        if len(part):
-            table[metric] = table["run_id"].map(part.groupby("run_id")["value"].first())
+    summaries = run_summaries(invariance.assign(run_id=invariance["run_id"].astype(str)))
+    if summaries is not None:
+        for column in summaries.columns:
+            table[column] = table["run_id"].map(summaries[column])
     return table.reset_index(drop=True)
 
 
@@ -109,11 +102,6 @@ def at_largest_n(table: pd.DataFrame) -> pd.DataFrame:
     if "n_train" not in table.columns or table["n_train"].isna().all():
         return table
     return table[table["n_train"] == table["n_train"].max()]
-
-
-def sweeps_of(table: pd.DataFrame) -> list[str]:
-    """The sweeps with a mean consistency column, in table order."""
-    return [c[len(CONSISTENCY):] for c in table.columns if c.startswith(CONSISTENCY)]
 
 
 def group_stats(table: pd.DataFrame, column: str) -> dict[tuple[str, str], Stat]:

@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from invariance.report.findings import CONSISTENCY, GRID, SWEEP_WORDS, Stat, sweeps_of
+from invariance.curves.run_summary import sweeps_of
+from invariance.report.findings import CONSISTENCY, GRID, SWEEP_WORDS, Stat
 
 
 def _cell(values, digits: int) -> str:

@@ -117,7 +117,7 @@ class LocalExecutor:
         self.jobs = jobs
 
     def run(self, tasks, *, context, context_args, on_result) -> None:
-        from invariance.study.runner import execute_run
+        from invariance.study.execute import execute_run
 
         if not tasks:
             return
@@ -176,13 +176,13 @@ def _init_worker(context_args: dict, parent_pid: int) -> None:
     """Runs first in each spawned worker: a watch on the driver, then the data, once."""
     global _WORKER_CONTEXT
     _exit_with_parent(parent_pid)
-    from invariance.study.runner import context_from_args
+    from invariance.study.context import context_from_args
 
     _WORKER_CONTEXT = context_from_args(context_args)
 
 
 def _worker_execute(run, run_dir):
-    from invariance.study.runner import execute_run
+    from invariance.study.execute import execute_run
 
     return execute_run(run, run_dir, _WORKER_CONTEXT)
 
@@ -252,7 +252,7 @@ class RayExecutor:
 
 
 def _ray_execute(run, run_dir, context):
-    from invariance.study.runner import execute_run
+    from invariance.study.execute import execute_run
 
     return execute_run(run, run_dir, context)
 

@@ -13,6 +13,14 @@ Layout::
       model.keras    the trained zoo model (no augmentation layer, no optimiser)
       backup/        only while training: the last finished epoch, to resume from
 
+and, when the run belongs to a study (:mod:`invariance.study`), the study's files::
+
+      run.json       what the run is (the study's RunSpec), written before it starts
+      invariance.csv the harness's rows (written by :mod:`invariance.results.records`)
+      error.txt      a failed run's traceback
+      status.json    the run's record for the study tables, written last: the study counts the
+                     run as finished (completed or failed) exactly when it exists
+
 Every file is written atomically (temporary file, then rename), so ``kill -9`` at any
 moment leaves either the old or the new version. ``metrics.json`` is written last: a
 run is finished exactly when it exists with status ``completed`` or ``failed``.
@@ -56,6 +64,10 @@ class RunDir:
         self.status = self.path / "status"
         self.backup = self.path / "backup"
         self.state = self.backup / "state.json"
+        self.run_spec = self.path / "run.json"
+        self.table = self.path / "invariance.csv"
+        self.error = self.path / "error.txt"
+        self.record = self.path / "status.json"
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
@@ -83,7 +95,33 @@ class RunDir:
         write_text(self.status, status + "\n")
 
     def read_status(self) -> str | None:
+        """The trainer's one word (running, completed, failed), or None before training starts."""
         return self.status.read_text().strip() if self.status.is_file() else None
+
+    # --- a study's files -----------------------------------------------------------------
+
+    def read_run_spec(self) -> dict | None:
+        return read_json(self.run_spec) if self.run_spec.is_file() else None
+
+    def write_run_spec(self, spec: dict) -> None:
+        """Writes ``run.json`` unless it is already there (a run is what it was first)."""
+        if not self.run_spec.exists():
+            write_json(self.run_spec, spec)
+
+    def read_record(self) -> dict | None:
+        """The study's record of the run (``status.json``), or None when it has not finished."""
+        if not self.record.is_file():
+            return None
+        try:
+            return read_json(self.record)
+        except (OSError, ValueError):  # cannot happen with atomic writes; treat as unfinished
+            return None
+
+    def write_record(self, record: dict) -> None:
+        write_json(self.record, record)
+
+    def write_error(self, text: str) -> None:
+        write_text(self.error, text)
 
     def read_history(self) -> pd.DataFrame:
         """The history table; empty (with its columns) when there is none."""

@@ -1,46 +1,21 @@
-"""Reads a study folder's tables and writes ``learning_curves.csv`` and ``curves.csv``."""
+"""A study folder's learning-curve files: ``learning_curves.csv`` and ``curves.csv``, beside its tables."""
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 from invariance.curves.powerlaw import check_target
 from invariance.curves.summary import CURVES_COLUMNS, curves_table, fit_curves, resolve_reference
-from invariance.curves.table import learning_curve_table, read_table
-from invariance.errors import InvarianceError, in_range
-from invariance.io import write_with
-
-LEARNING_CURVES_FILE = "learning_curves.csv"
-CURVES_FILE = "curves.csv"
+from invariance.curves.table import learning_curve_table
+from invariance.errors import in_range
+from invariance.results.layout import CURVES_FILE, LEARNING_CURVES_FILE
+from invariance.results.loader import load_study_tables
+from invariance.results.tables import write_table
 
 _log = logging.getLogger(__name__)
-
-
-def read_study_tables(study_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Reads ``runs.csv`` and (if present) ``invariance.csv`` of a study folder.
-
-    Returns:
-        (runs, invariance); invariance is None when the study wrote none.
-
-    Raises:
-        InvarianceError: If the folder or its ``runs.csv`` is missing.
-    """
-    study_dir = Path(study_dir)
-    if not study_dir.is_dir():
-        raise InvarianceError(f"study folder: {study_dir} does not exist or is not a folder; "
-                              f"pass a study's results folder, e.g. results/<name>")
-    runs_path = study_dir / "runs.csv"
-    if not runs_path.is_file():
-        raise InvarianceError(f"study folder: {study_dir} has no runs.csv; is it a study's results "
-                              f"folder (written by `invariance run`), and has a run finished yet?")
-    runs = read_table(runs_path)
-    inv_path = study_dir / "invariance.csv"
-    invariance = read_table(inv_path) if inv_path.is_file() else None
-    return runs, invariance
 
 
 def write_curves(study_dir: str | os.PathLike, *, target: float = 0.85, reference: str | None = None,
@@ -52,7 +27,8 @@ def write_curves(study_dir: str | os.PathLike, *, target: float = 0.85, referenc
     ``curves.csv`` (:func:`curves_table`, one row per (model, augmentation); header only
     when no run completed). Curves that cannot be fitted (fewer than 3 n_train) keep a row
     with NaN parameters and the reason in ``fit_note``, so ``curves.csv`` is never stale.
-    Degenerate data never raises; bad arguments and a missing folder or ``runs.csv`` do.
+    Degenerate data never raises; bad arguments do, and so does a folder that is not a study
+    folder (:class:`~invariance.results.NotAStudyFolder`).
 
     Args:
         study_dir: The study's results folder (holds ``runs.csv``).
@@ -63,7 +39,7 @@ def write_curves(study_dir: str | os.PathLike, *, target: float = 0.85, referenc
         seed: Bootstrap seed (>= 0); the same seed writes the same files.
         level: Confidence level.
         log: Called with one line per thing written or skipped; default: the
-            ``invariance.curves.write`` logger at INFO.
+            ``invariance.results.curve_files`` logger at INFO.
 
     Returns:
         (learning_curves, curves) DataFrames, as written.
@@ -72,28 +48,24 @@ def write_curves(study_dir: str | os.PathLike, *, target: float = 0.85, referenc
     target = check_target(target)
     in_range("n_boot", n_boot, 0)
     in_range("seed", seed, 0)
-    study_dir = Path(study_dir)
-    runs, invariance = read_study_tables(study_dir)
+    tables = load_study_tables(study_dir)
+    study_dir, runs, invariance = tables.study_dir, tables.runs, tables.invariance
     learning_curves = learning_curve_table(runs, invariance)
     reference = resolve_reference(learning_curves["model"], reference) if len(learning_curves) \
         else resolve_reference(runs["model"] if "model" in runs else [], reference)
-    _write_csv(study_dir / LEARNING_CURVES_FILE, learning_curves)
+    write_table(study_dir / LEARNING_CURVES_FILE, learning_curves)
     say(f"wrote {study_dir / LEARNING_CURVES_FILE} ({len(learning_curves)} completed runs)")
     if len(learning_curves) == 0:
         curves = pd.DataFrame(columns=list(CURVES_COLUMNS))
-        _write_csv(study_dir / CURVES_FILE, curves)
+        write_table(study_dir / CURVES_FILE, curves)
         say("no completed runs: learning curves not fitted")
         return learning_curves, curves
     fits = fit_curves(learning_curves, n_boot=n_boot, seed=seed, level=level)
     curves = curves_table(learning_curves, target=target, reference=reference, level=level, fits=fits)
-    _write_csv(study_dir / CURVES_FILE, curves)
+    write_table(study_dir / CURVES_FILE, curves)
     fitted = sum(f.params is not None for f in fits)
     say(f"wrote {study_dir / CURVES_FILE} ({fitted} of {len(fits)} curves fitted)")
     for fit in fits:
         if fit.params is None:
             say(f"skipped {fit.model} / {fit.augmentation}: {fit.note}")
     return learning_curves, curves
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    write_with(path, lambda tmp: frame.to_csv(tmp, index=False))
