@@ -23,17 +23,3 @@ def parse_set(pairs: tuple[str, ...], *, option: str = "--set") -> list[tuple[st
             raise SpecError(option, "must look like key=value", pair)
         out.append((key.strip(), load_yaml_text(raw) if raw.strip() else ""))
     return out
-
-
-def set_dotted(data: dict, key: str, value: Any, *, option: str = "--set") -> None:
-    """Sets ``data['a']['b'] = value`` for key ``a.b``, creating mappings on the way."""
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise SpecError(option, f"{'.'.join(parts[:i + 1])} is not a mapping, so {key} cannot be set", value)
-        node = child
-    node[parts[-1]] = value

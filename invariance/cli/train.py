@@ -12,7 +12,8 @@ from invariance.errors import SpecError
 
 def _model_spec(model: str, sets: tuple[str, ...]) -> Any:
     """A preset name or a YAML file, with ``--set`` overrides applied."""
-    from invariance.cli._options import parse_set, set_dotted
+    from invariance.cli._options import parse_set
+    from invariance.config import set_dotted
     from invariance.yaml_io import load_yaml
 
     if model.endswith((".yaml", ".yml")) or Path(model).is_file():

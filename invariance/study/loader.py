@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from invariance.config import set_dotted
 from invariance.errors import SpecError
 from invariance.study.schema import StudySpec, parse_study
 
@@ -26,7 +27,6 @@ def load_study(source: str | os.PathLike | Mapping | StudySpec, *,
         InvarianceError: if the file is missing or not YAML.
         SpecError: naming the YAML path of the first bad value.
     """
-    from invariance.cli._options import set_dotted
     from invariance.yaml_io import load_yaml
 
     if isinstance(source, StudySpec):
