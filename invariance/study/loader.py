@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from invariance.config import set_dotted
 from invariance.errors import SpecError
+from invariance.study.expand import expand_entries
 from invariance.study.schema import StudySpec, parse_study
 
 
@@ -44,4 +45,6 @@ def load_study(source: str | os.PathLike | Mapping | StudySpec, *,
         data = dict(data)
     for key, value in overrides:
         set_dotted(data, key, value, option=f"--set {key}")
-    return parse_study(data)
+    study = parse_study(data)
+    expand_entries(study)  # every model, augmentation and train setting must resolve
+    return study
