@@ -44,8 +44,6 @@ from typing import Any, Mapping
 from invariance.config import coerce, parse_spec, to_dict
 from invariance.errors import SpecError, in_range, one_of
 
-#: Dataset names accepted besides ``npz:PATH`` (the data layer's registry wins when it has one).
-KNOWN_DATASETS = ("fashion_mnist", "fashion_mnist_mini", "mnist", "cifar10")
 EXECUTORS = ("local", "ray")
 _NAME = re.compile(r"^[a-z0-9_-]+$")
 #: The key of a model, augmentation or train mapping that holds a grid (see ``study.expand``).
@@ -233,16 +231,10 @@ def check_dataset(name: str, *, path: str = "dataset") -> str:
 
 
 def known_datasets() -> tuple[str, ...]:
-    """The dataset names the data layer knows (its registry if it exposes one)."""
-    try:
-        import invariance.data as data
-    except ImportError:
-        return KNOWN_DATASETS
-    for attr in ("DATASETS", "DATASET_NAMES", "KNOWN_DATASETS"):
-        names = getattr(data, attr, None)
-        if names:
-            return tuple(n for n in names if not str(n).startswith("npz"))
-    return KNOWN_DATASETS
+    """The dataset names the data layer's registry knows (``npz:PATH`` aside)."""
+    from invariance.data import DATASETS
+
+    return tuple(DATASETS)
 
 
 def resolve_evaluation(obj: Any, *, path: str = "evaluate") -> Any:
