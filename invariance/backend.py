@@ -3,6 +3,10 @@
 TensorFlow trains these small convnets about 3x faster than JAX on a CPU, while JAX runs
 Keras about 4x faster than torch on a GPU. So: JAX when a CUDA build of jaxlib is
 installed, else TensorFlow, else JAX, else torch. ``KERAS_BACKEND`` always wins.
+
+It also holds the one hook on keras's import (:func:`after_keras_loads`): keras loads quietly
+and the toolkit's custom layers register the moment it does, so nothing else needs to import
+keras early.
 """
 from __future__ import annotations
 
