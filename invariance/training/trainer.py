@@ -27,7 +27,6 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -42,6 +41,7 @@ from invariance.training.callbacks import Divergence, EpochProgress, quiet_retra
 from invariance.training.evaluation import EVAL_BATCH, final_metrics, run_metrics
 from invariance.training.feed import DeviceBatches, default_feed, to_device
 from invariance.training.optimizer import make_optimizer
+from invariance.training.result import TrainResult
 from invariance.training.run_data import RunArrays, split_run
 from invariance.training.run_dir import RunDir, history_frame
 from invariance.training.spec import TrainSpec, resolve_train_spec
@@ -50,43 +50,6 @@ from invariance.training.spec import TrainSpec, resolve_train_spec
 _SPEC_KEYS = ("model", "dataset", "n_train", "train", "augmentation", "seed")
 # Salts that keep the per-purpose seed streams apart.
 _ORDER, _STATE, _AUGMENT = 1, 2, 3
-
-
-class TrainResult:
-    """The outcome of :func:`train`.
-
-    Attributes:
-        status: ``completed`` or ``failed``.
-        reason: Why it failed (None when completed).
-        metrics: The metrics dict (as in ``metrics.json``).
-        history: Per-epoch table (as in ``history.csv``).
-        run_dir: The run directory, or None when trained without ``out_dir``.
-        model: The trained ``keras.Model`` (logits); loaded from ``model.keras`` on first
-            access when the result came from disk; None for a failed run.
-    """
-
-    def __init__(self, status: str, reason: str | None, model: keras.Model | None, metrics: dict,
-                 history: pd.DataFrame, run_dir: Path | None):
-        self.status, self.reason, self.metrics, self.history = status, reason, metrics, history
-        self.run_dir = run_dir
-        self._model = model
-
-    @property
-    def model(self) -> keras.Model | None:
-        if self._model is None and self.run_dir is not None and (self.run_dir / "model.keras").is_file():
-            from invariance.models import load_model
-
-            self._model = load_model(self.run_dir / "model.keras")
-        return self._model
-
-    @property
-    def completed(self) -> bool:
-        return self.status == "completed"
-
-    def __repr__(self) -> str:
-        acc = self.metrics.get("test_accuracy")
-        return (f"TrainResult(status={self.status!r}, test_accuracy={acc}, epochs_run="
-                f"{self.metrics.get('epochs_run')}, run_dir={str(self.run_dir) if self.run_dir else None!r})")
 
 
 def enable_determinism(seed: int) -> None:
