@@ -168,6 +168,7 @@ class _QuietLoader:
     def exec_module(self, module):
         with quiet_native_logs():
             self._loader.exec_module(module)
+        module.__loader__ = module.__spec__.loader = self._loader  # keras looks as if loaded plainly
         self._hook.loaded()
 
     def __getattr__(self, name):  # get_resource_reader, is_package, get_data, ...
