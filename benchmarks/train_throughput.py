@@ -33,7 +33,7 @@ from invariance.data import load_dataset, to_float
 from invariance.data.subsets import nested_subset, train_val_split
 from invariance.models import build_model
 from invariance.training import TrainSpec, enable_determinism, train
-from invariance.training.trainer import make_optimizer
+from invariance.training.optimizer import make_optimizer
 
 AUGMENT = {"shift": 3, "rotate": 15, "scale": [0.9, 1.1]}
 

@@ -1,21 +1,20 @@
 """invariance: measure how architecture and augmentation shape a CNN's invariance.
 
-``import invariance`` chooses the Keras backend before keras loads, then registers the
-toolkit's custom layers, so that plain ``keras.saving.load_model(path)`` (safe mode on)
-reads any model the toolkit saved. The other top-level names are imported lazily.
+``import invariance`` is light: it chooses the Keras backend before keras loads and imports
+nothing of keras itself. When keras does load (whoever imports it), the toolkit's custom
+layers register themselves, so that plain ``keras.saving.load_model(path)`` (safe mode on)
+reads any model the toolkit saved. The other top-level names are imported lazily, on first use.
 """
 from __future__ import annotations
 
 import importlib
 
-from invariance.backend import configure as _configure
-from invariance.backend import quiet_native_logs as _quiet_native_logs
+from invariance import backend as _backend
+from invariance.errors import InvarianceError, SpecError
 
-_configure()
-
-from invariance.errors import InvarianceError, SpecError  # noqa: E402
-with _quiet_native_logs():
-    from invariance.models import layers as _layers  # noqa: E402,F401  (registers custom layers)
+_backend.configure()
+# By module name, so that only loading keras loads the zoo (see backend.after_keras_loads).
+_backend.after_keras_loads("invariance.models.layers")
 
 __version__ = "0.1.0"
 

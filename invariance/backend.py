@@ -3,10 +3,15 @@
 TensorFlow trains these small convnets about 3x faster than JAX on a CPU, while JAX runs
 Keras about 4x faster than torch on a GPU. So: JAX when a CUDA build of jaxlib is
 installed, else TensorFlow, else JAX, else torch. ``KERAS_BACKEND`` always wins.
+
+It also holds the one hook on keras's import (:func:`after_keras_loads`): keras loads quietly
+and the toolkit's custom layers register the moment it does, so nothing else needs to import
+keras early.
 """
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import os
 import re
@@ -72,11 +77,8 @@ def quiet_native_logs() -> Iterator[None]:
     """Hides TF's native start-up lines while keras loads; every other line is replayed.
 
     Works at the file-descriptor level because the lines come from C++, not Python. A no-op
-    once keras is loaded, or where fd 2 cannot be redirected.
+    where fd 2 cannot be redirected. :func:`after_keras_loads` runs keras's import inside it.
     """
-    if "keras" in sys.modules:
-        yield
-        return
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -100,3 +102,74 @@ def quiet_native_logs() -> Iterator[None]:
         capture.close()
         if kept:
             sys.stderr.write("\n".join(kept) + "\n")
+
+
+def after_keras_loads(*modules: str) -> None:
+    """Imports ``modules`` as soon as keras has loaded, and keeps keras's import quiet.
+
+    The toolkit's custom layers register themselves with keras when their module is
+    imported; ``import invariance`` names those modules here, so that a later plain
+    ``keras.saving.load_model(path)`` reads a toolkit model, while ``import invariance``
+    itself (and the CLI's start-up) never pays for loading keras. Where keras is already
+    loaded, the modules are imported at once.
+    """
+    if "keras" in sys.modules:
+        for name in modules:
+            importlib.import_module(name)
+        return
+    for finder in sys.meta_path:
+        if isinstance(finder, _KerasImportHook):
+            finder.modules.extend(m for m in modules if m not in finder.modules)
+            return
+    sys.meta_path.insert(0, _KerasImportHook(list(modules)))
+
+
+class _KerasImportHook:
+    """A ``sys.meta_path`` finder that wraps the loading of the top-level ``keras`` module.
+
+    It finds nothing itself: it asks the other finders for keras's spec and swaps in a
+    loader that runs keras's own inside :func:`quiet_native_logs`, then imports the
+    modules to register. It removes itself once keras has loaded.
+    """
+
+    def __init__(self, modules: list[str]):
+        self.modules = modules
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _QuietLoader(spec.loader, self)
+                return spec
+        return None
+
+    def loaded(self) -> None:
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
+        for name in self.modules:
+            importlib.import_module(name)
+
+
+class _QuietLoader:
+    """Keras's own loader, run quietly, with the hook told when the module has executed."""
+
+    def __init__(self, loader, hook: _KerasImportHook):
+        self._loader = loader
+        self._hook = hook
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        with quiet_native_logs():
+            self._loader.exec_module(module)
+        module.__loader__ = module.__spec__.loader = self._loader  # keras looks as if loaded plainly
+        self._hook.loaded()
+
+    def __getattr__(self, name):  # get_resource_reader, is_package, get_data, ...
+        return getattr(self._loader, name)

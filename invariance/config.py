@@ -159,6 +159,26 @@ def to_dict(spec: Any) -> Any:
     return spec
 
 
+def set_dotted(data: dict, key: str, value: Any, *, option: str = "--set") -> None:
+    """Sets ``data['a']['b'] = value`` for key ``a.b``, creating mappings on the way.
+
+    What ``--set a.b=value`` does to a spec's dict before :func:`parse_spec` checks it.
+
+    Raises:
+        SpecError: naming ``option`` if a key on the way holds something other than a mapping.
+    """
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise SpecError(option, f"{'.'.join(parts[:i + 1])} is not a mapping, so {key} cannot be set", value)
+        node = child
+    node[parts[-1]] = value
+
+
 def _keys(cls: type) -> str:
     return ", ".join(f.name for f in dataclasses.fields(cls) if f.init)
 

@@ -13,7 +13,7 @@ import pytest
 from invariance.data import load_dataset
 from invariance.models import build_model
 from invariance.training import train
-from invariance.training.trainer import evaluate_arrays, predict_logits
+from invariance.training.evaluation import evaluate_arrays, predict_logits
 
 
 @pytest.fixture(scope="module")

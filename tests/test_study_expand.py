@@ -14,7 +14,7 @@ STUDIES = sorted((Path(__file__).resolve().parents[1] / "studies").glob("**/*.ya
 
 
 def labels(study, what="models"):
-    from invariance.study.schema import expand_entries
+    from invariance.study.expand import expand_entries
 
     return [e.label for e in expand_entries(load_study(study))[what]]
 

@@ -5,7 +5,7 @@ import pytest
 
 from invariance.errors import SpecError
 from invariance.training import TrainSpec, resolve_train_spec
-from invariance.training.trainer import make_optimizer
+from invariance.training.optimizer import make_optimizer
 
 
 def test_defaults_and_forms():

@@ -1,9 +1,9 @@
-"""Small helpers shared by CLI commands."""
+"""Small helpers shared by CLI commands: ``--set`` pairs and help that lists registry names."""
 from __future__ import annotations
 
 from typing import Any
 
-import yaml
+import click
 
 from invariance.errors import SpecError
 
@@ -25,15 +25,29 @@ def parse_set(pairs: tuple[str, ...], *, option: str = "--set") -> list[tuple[st
     return out
 
 
-def set_dotted(data: dict, key: str, value: Any, *, option: str = "--set") -> None:
-    """Sets ``data['a']['b'] = value`` for key ``a.b``, creating mappings on the way."""
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise SpecError(option, f"{'.'.join(parts[:i + 1])} is not a mapping, so {key} cannot be set", value)
-        node = child
-    node[parts[-1]] = value
+class RegistryHelp(click.Option):
+    """An option whose help lists names read from a registry, only when the help is shown.
+
+    ``help`` holds ``{names}``; ``names`` is ``"presets"`` or ``"datasets"``. Reading the
+    registry at help time keeps ``invariance --help`` from importing numpy or the data layer,
+    and a new preset or dataset appears in the help without editing it here.
+    """
+
+    def __init__(self, *args, names: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._template, self._names = self.help, names
+
+    def get_help_record(self, ctx):
+        self.help = self._template.format(names=", ".join(registry_names(self._names)))
+        return super().get_help_record(ctx)
+
+
+def registry_names(what: str) -> list[str]:
+    """The preset names (keras-free) or the dataset names, bundled ones marked."""
+    if what == "presets":
+        from invariance.models.presets import PRESETS
+
+        return list(PRESETS)
+    from invariance.data import DATASETS
+
+    return [f"{name} (bundled)" if source.keras_module is None else name for name, source in DATASETS.items()]

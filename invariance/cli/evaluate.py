@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from invariance.cli._options import RegistryHelp
 from invariance.errors import SpecError
 
 _GRID_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_\-]*)\s*:\s*(?=(dx|dy|angle|scale)\s*=)")
@@ -73,7 +74,7 @@ def _fmt(value: float) -> str:
 
 @click.command("evaluate")
 @click.argument("model_path", metavar="MODEL.keras", type=click.Path(dir_okay=False))
-@click.option("--dataset", required=True, help="fashion_mnist, mnist, cifar10, fashion_mnist_mini or npz:PATH.")
+@click.option("--dataset", required=True, cls=RegistryHelp, names="datasets", help="{names} or npz:PATH.")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Folder searched first for the data.")
 @click.option("--canvas", type=int, default=None, help="Zero-pad images to SxS first (the model must take that size).")
 @click.option("--samples", type=int, default=None,

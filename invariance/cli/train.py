@@ -7,12 +7,14 @@ from typing import Any
 
 import click
 
+from invariance.cli._options import RegistryHelp
 from invariance.errors import SpecError
 
 
 def _model_spec(model: str, sets: tuple[str, ...]) -> Any:
     """A preset name or a YAML file, with ``--set`` overrides applied."""
-    from invariance.cli._options import parse_set, set_dotted
+    from invariance.cli._options import parse_set
+    from invariance.config import set_dotted
     from invariance.yaml_io import load_yaml
 
     if model.endswith((".yaml", ".yml")) or Path(model).is_file():
@@ -46,13 +48,12 @@ def _augmentation(text: str) -> Any:
 
 
 @click.command("train")
-@click.option("--model", "model", required=True, metavar="PRESET_OR_YAML",
-              help="A preset (cnn_pool, cnn_nopool, lenet5, allconv, vgg_tiny, resnet_tiny, mlp, vit_tiny) "
-                   "or a YAML model spec.")
+@click.option("--model", "model", required=True, metavar="PRESET_OR_YAML", cls=RegistryHelp, names="presets",
+              help="A preset ({names}) or a YAML model spec.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a model field, e.g. --set depth=3 --set pooling=blur (repeatable).")
-@click.option("--dataset", required=True, metavar="NAME",
-              help="fashion_mnist, mnist, cifar10, fashion_mnist_mini (bundled) or npz:PATH.")
+@click.option("--dataset", required=True, metavar="NAME", cls=RegistryHelp, names="datasets",
+              help="{names} or npz:PATH.")
 @click.option("--canvas", type=int, default=None, metavar="S", help="Zero-pad images to S x S, centred.")
 @click.option("--n-train", type=int, default=None, metavar="N",
               help="Train on a class-balanced subset of N images (validation is carved from it).")

@@ -18,15 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import io
 import os
-import pickle
-import tarfile
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
+from invariance.data.cifar import CIFAR_FILES, CIFAR_TAR_FOLDER, read_cifar_folder, read_cifar_tar
 from invariance.data.idx import read_idx
 from invariance.data.npz import read_npz
 from invariance.errors import InvarianceError, SpecError
@@ -42,8 +38,6 @@ IDX_FILES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
-CIFAR_TAR_FOLDER = "cifar-10-batches-py"
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -147,80 +141,11 @@ def _cifar_files(folder: Path) -> dict:
     return {name: (folder / name if (folder / name).is_file() else None) for name in CIFAR_FILES}
 
 
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles CIFAR batches, refusing every global except numpy's array rebuilders.
-
-    CIFAR-10's python batches are pickles; a plain ``pickle.load`` of a tampered file
-    could run code, so only what a numpy array needs is allowed.
-    """
-
-    # _codecs.encode only turns a str into bytes: Python 3 uses it for bytes in protocol 2
-    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-                ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
-
-    def find_class(self, module, name):
-        if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch")
-        if module == "numpy.core.multiarray" and hasattr(np, "_core"):
-            module = "numpy._core.multiarray"  # numpy 2 renamed it; avoid the deprecation shim
-        return super().find_class(module, name)
-
-
-def _cifar_batch(fh, name: str) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        batch = _NumpyOnlyUnpickler(fh, encoding="bytes").load()
-    except Exception as err:  # noqa: BLE001  (any unpickling failure means a bad file)
-        raise InvarianceError(f"{name}: not a readable CIFAR-10 python batch ({err})") from None
-    batch = {(k.decode() if isinstance(k, bytes) else k): v for k, v in dict(batch).items()} \
-        if isinstance(batch, dict) else {}
-    if "data" not in batch or "labels" not in batch:
-        raise InvarianceError(f"{name}: not a CIFAR-10 python batch: needs keys 'data' and 'labels'; "
-                              f"received keys {sorted(batch)}")
-    data = np.asarray(batch["data"], dtype=np.uint8)
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise InvarianceError(f"{name}: CIFAR-10 'data' must have shape (N, 3072); received {data.shape}")
-    # stored as N x (R, G, B planes of 32x32); keras transposes to channels-last the same way
-    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), np.asarray(batch["labels"])
-
-
-def _join_cifar(parts):
-    x_train = np.concatenate([p[0] for p in parts[:-1]])
-    y_train = np.concatenate([p[1] for p in parts[:-1]])
-    return x_train, y_train, parts[-1][0], parts[-1][1], None
-
-
-def _read_cifar_folder(folder: Path):
-    parts = []
-    for name in CIFAR_FILES:
-        with open(folder / name, "rb") as fh:
-            parts.append(_cifar_batch(fh, str(folder / name)))
-    return _join_cifar(parts)
-
-
-def _read_cifar_tar(path: Path):
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            parts = []
-            for name in CIFAR_FILES:
-                member = f"{CIFAR_TAR_FOLDER}/{name}"
-                try:
-                    fh = tar.extractfile(member)
-                except KeyError:
-                    fh = None
-                if fh is None:
-                    raise InvarianceError(f"{path}: the archive must contain {member}; it does not")
-                parts.append(_cifar_batch(io.BytesIO(fh.read()), f"{path}:{member}"))
-    except (tarfile.TarError, OSError, EOFError) as err:
-        raise InvarianceError(f"{path}: not a readable CIFAR-10 archive ({err})") from None
-    return _join_cifar(parts)
-
-
 _LAYOUTS = {
     "idx": _Layout("idx files", _idx_files, _read_idx_folder),
     "npz": _Layout(".npz with x_train, y_train, x_test, y_test", _one_file, _read_npz_file),
-    "cifar": _Layout("CIFAR-10 python batches", _cifar_files, _read_cifar_folder),
-    "cifar_tar": _Layout("CIFAR-10 python archive", _one_file, _read_cifar_tar),
+    "cifar": _Layout("CIFAR-10 python batches", _cifar_files, read_cifar_folder),
+    "cifar_tar": _Layout("CIFAR-10 python archive", _one_file, read_cifar_tar),
 }
 
 

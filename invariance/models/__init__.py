@@ -1,7 +1,10 @@
 """The model zoo: typed specs, named presets, builders, cost, and ``.keras`` save/load.
 
-Importing this package registers the custom layers, so ``keras.saving.load_model`` (with
-``safe_mode=True``) can read any zoo model back.
+The specs and the presets load without keras (the command line lists the presets in its
+help); the zoo proper (keras, the builders of every family, the custom layers) loads on the
+first use of any other name here. The custom layers register with keras whenever keras loads
+after ``import invariance``, so ``keras.saving.load_model`` (``safe_mode=True``) reads any
+zoo model back.
 
 Typical use::
 
@@ -12,19 +15,32 @@ Typical use::
 """
 from __future__ import annotations
 
-from invariance.models import layers  # noqa: F401  (registers custom layers on import)
-from invariance.models.registry import (DESCRIPTIONS, FAMILIES, PRESETS, build_model, create_model,
-                                        model_label, register_model, register_preset,
-                                        resolve_model_spec)
-from invariance.models import cnn, mlp, vit  # noqa: F401,E402  (register the families)
-from invariance.models.cost import model_cost, register_cost
-from invariance.models.io import load_model, save_model
-from invariance.models.layers import BlurPool2D, CircularPad2D, ClassToken, PositionEmbedding, TokenPooling
+import importlib
+
+from invariance.models.presets import DESCRIPTIONS, PRESETS
 from invariance.models.specs import CNNSpec, MLPSpec, ModelSpec, ViTSpec
 
-__all__ = [
-    "build_model", "create_model", "resolve_model_spec", "model_label", "model_cost", "load_model",
-    "save_model", "register_model", "register_preset", "register_cost", "PRESETS", "DESCRIPTIONS",
-    "FAMILIES", "CNNSpec", "MLPSpec", "ViTSpec", "ModelSpec", "BlurPool2D", "CircularPad2D",
-    "ClassToken", "PositionEmbedding", "TokenPooling",
-]
+# public name -> the module of the zoo that defines it
+_ZOO_NAMES = {
+    "build_model": "registry", "create_model": "registry", "resolve_model_spec": "registry",
+    "model_label": "registry", "register_model": "registry", "register_preset": "registry",
+    "FAMILIES": "registry", "model_cost": "cost", "register_cost": "cost", "load_model": "io",
+    "save_model": "io", "BlurPool2D": "layers", "CircularPad2D": "layers", "ClassToken": "layers",
+    "PositionEmbedding": "layers", "TokenPooling": "layers",
+}
+# Loaded together: the families register themselves with the registry on import.
+_ZOO_MODULES = ("layers", "registry", "cnn", "mlp", "vit", "cost", "io")
+
+__all__ = ["CNNSpec", "DESCRIPTIONS", "MLPSpec", "ModelSpec", "PRESETS", "ViTSpec", *_ZOO_NAMES]
+
+
+def __getattr__(name: str):
+    if name not in _ZOO_NAMES and name not in _ZOO_MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for module in _ZOO_MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+    if name in _ZOO_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    value = getattr(importlib.import_module(f"{__name__}.{_ZOO_NAMES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -3,8 +3,8 @@
 ``load_study`` validates a study file (grids, ranges, every model, augmentation and train
 setting) before anything runs; ``expand_runs`` turns it into runs with stable ids;
 ``run_study`` trains and evaluates them, resumably, into ``results/<name>/``; and
-``study_status`` counts what is done. See :mod:`invariance.study.schema` for the file format
-and :mod:`invariance.results` for the results layout.
+``study_status`` counts what is done. See :mod:`invariance.study.schema` for the file format,
+:mod:`invariance.study.expand` for its grids and :mod:`invariance.results` for the results layout.
 """
 from invariance.study.expand import RunSpec, expand_runs, run_id
 from invariance.study.loader import load_study

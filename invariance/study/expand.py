@@ -1,13 +1,221 @@
-"""A study's runs: model x augmentation x train setting x n_train x seed, each with a stable id."""
+"""A study's grids and runs: each entry expanded, then model x augmentation x train setting x
+n_train x seed, each run with a stable id.
+
+Grids (one rule for models and train, explicit for augmentation):
+
+* A ``grid:`` key inside a model, augmentation or train mapping holds ``{field: [v1, v2, ...]}``;
+  the entry expands into one entry per combination (cartesian product, keys in the order
+  written, values in the order listed). Each ``vi`` is written exactly as the field's value
+  would be, so ``grid: {channels: [[16, 32], [32, 64]]}`` gives two channel lists. Always
+  unambiguous.
+* Shorthand for models and train: a list given directly for a field expands into a grid
+  exactly when the list is *not* a valid value of the field's type but each of its items is.
+  So ``depth: [1, 2, 3]`` (depth is an int) is a grid of three, ``channels: [16, 32]``
+  (channels is a list of ints) is one value, and ``channels: [[16, 32], [32, 64]]`` is a grid
+  of two. ``preset:`` and ``family:`` lists expand too.
+* Augmentation mappings never expand implicitly (their lists are ranges such as
+  ``scale: [0.8, 1.2]``); use ``grid:``.
+* An entry may carry ``name:``, the label used in the tables; when the entry expands, the
+  label becomes ``name[field=value,...]`` over the expanded fields.
+"""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 import json
+import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
-from invariance.config import to_dict
-from invariance.study.schema import StudySpec, expand_entries
+from invariance.config import coerce, to_dict
+from invariance.errors import SpecError
+from invariance.study.schema import BUDGET_KEYS, GRID_KEY, StudySpec, TrainPlan, resolve_train_plan
+
+_LABEL = "name"  # the key of an entry's own label
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One expanded model, augmentation or train setting: the typed spec, its label and its path."""
+
+    spec: Any
+    label: str
+    path: str
+
+
+def expand_entries(study: StudySpec) -> dict[str, list[Entry]]:
+    """Resolves every model, augmentation and train entry of ``study`` into typed specs.
+
+    Returns:
+        ``{"models": [Entry...], "augmentation": [Entry...], "train": [Entry...]}``, each in
+        the order written, grids expanded.
+
+    Raises:
+        SpecError: with the path of the bad value (e.g. ``models[1].pooling``), or when two
+            entries resolve to the same spec or label.
+    """
+    from invariance.augment import augmentation_label, resolve_augmentation
+    from invariance.models import model_label, resolve_model_spec
+    models = []
+    for i, raw in enumerate(study.models):
+        models.extend(_expand_entry(raw, f"models[{i}]", resolve=lambda v, p: resolve_model_spec(v, path=p),
+                                    label=model_label, implicit=True, selectors=("preset", "family")))
+    augs = []
+    for i, raw in enumerate(study.augmentation):
+        augs.extend(_expand_entry(raw, f"augmentation[{i}]",
+                                  resolve=lambda v, p: resolve_augmentation(v, path=p),
+                                  label=augmentation_label, implicit=False))
+    trains = _expand_entry(dict(study.train), "train", resolve=resolve_train_plan, label=lambda spec: "",
+                           implicit=True, allow_name=False)
+    if len(trains) > 1:
+        keys = _varying_keys([t.spec.flat() for t in trains])
+        trains = [dataclasses.replace(t, label=",".join(f"{k}={_short(t.spec.flat()[k])}" for k in keys))
+                  for t in trains]
+    _no_duplicate_entries("models", models)
+    _no_duplicate_entries("augmentation", augs)
+    _no_duplicate_entries("train", trains)
+    return {"models": models, "augmentation": augs, "train": trains}
+
+
+def _expand_entry(raw: Any, path: str, *, resolve, label, implicit: bool, selectors: tuple[str, ...] = (),
+                  allow_name: bool = True) -> list[Entry]:
+    if not isinstance(raw, Mapping):
+        spec = resolve(raw, path)
+        return [Entry(spec, label(spec), path)]
+    raw = dict(raw)
+    name = raw.pop(_LABEL, None) if allow_name else None
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise SpecError(f"{path}.{_LABEL}", "must be a non-empty string (the label in the tables)", name)
+    axes: list[tuple[str, list[Any], str]] = []  # (key, values, path of the values)
+    if GRID_KEY in raw:
+        grid = raw.pop(GRID_KEY)
+        if not isinstance(grid, Mapping) or not grid:
+            raise SpecError(f"{path}.{GRID_KEY}", "must map field names to lists of values", grid)
+        for key, values in grid.items():
+            if not isinstance(values, (list, tuple)) or not values:
+                raise SpecError(f"{path}.{GRID_KEY}.{key}", "must be a non-empty list of values", values)
+            if key in raw:
+                raise SpecError(f"{path}.{GRID_KEY}.{key}", "is also given outside grid:; give it in one place",
+                                values)
+            axes.append((key, list(values), f"{path}.{GRID_KEY}.{key}"))
+    if implicit:
+        axes = _implicit_axes(raw, path, resolve=resolve, selectors=selectors) + axes
+    for key, _, _ in axes:
+        raw.pop(key, None)
+    if not axes:
+        spec = resolve(raw, path)
+        return [Entry(spec, name or label(spec), path)]
+    out = []
+    for combo in itertools.product(*(list(enumerate(values)) for _, values, _ in axes)):
+        item = dict(raw)
+        for (key, _, _), (_, value) in zip(axes, combo):
+            item[key] = value
+        try:
+            spec = resolve(item, path)
+        except SpecError as err:
+            raise _point_at_value(err, path, axes, combo) from None
+        if name:
+            text = ",".join(f"{key}={_short(value)}" for (key, _, _), (_, value) in zip(axes, combo))
+            entry_label = f"{name}[{text}]"
+        else:
+            entry_label = label(spec)
+        out.append(Entry(spec, entry_label, path))
+    return out
+
+
+def _implicit_axes(raw: dict, path: str, *, resolve, selectors) -> list[tuple[str, list[Any], str]]:
+    """Lists given where the field takes a single value (see the module docstring)."""
+    lists = {k: v for k, v in raw.items() if isinstance(v, list)}
+    if not lists:
+        return []
+    axes = [(k, lists[k], f"{path}.{k}") for k in selectors if k in lists]
+    for key, values, _ in axes:
+        if not values:
+            raise SpecError(f"{path}.{key}", "must be a name or a non-empty list of names", values)
+    rest = [k for k in lists if k not in selectors]
+    if not rest:
+        return axes
+    # The spec class (hence each field's type) depends only on the preset or family chosen.
+    fixed = {k: raw[k] for k in selectors if k in raw and k not in lists}
+    combos = itertools.product(*(lists[k] for k, _, _ in axes)) if axes else [()]
+    for combo in combos:
+        hints = _field_hints(resolve(dict(fixed, **{k: v for (k, _, _), v in zip(axes, combo)}), path))
+        if hints is None:
+            continue
+        for key in rest:
+            if key not in hints:
+                continue  # an unknown key: resolution names it below
+            values = lists[key]
+            if _is_value(hints[key], values) or not values or not all(_is_value(hints[key], v) for v in values):
+                continue
+            if key not in [a[0] for a in axes]:
+                axes.append((key, values, f"{path}.{key}"))
+        break
+    return axes
+
+
+def _field_hints(spec: Any) -> dict[str, Any] | None:
+    if isinstance(spec, TrainPlan):
+        hints = _field_hints(spec.train) or {}
+        hints.update({k: v for k, v in typing.get_type_hints(TrainPlan).items() if k in BUDGET_KEYS})
+        return hints
+    if not dataclasses.is_dataclass(spec):
+        return None
+    try:
+        return typing.get_type_hints(type(spec))
+    except Exception:  # an annotation we cannot evaluate: no implicit grid
+        return None
+
+
+def _is_value(hint: Any, value: Any) -> bool:
+    try:
+        coerce(hint, value, path="")
+    except (SpecError, TypeError):
+        return False
+    return True
+
+
+def _point_at_value(err: SpecError, path: str, axes, combo) -> SpecError:
+    """Rewrites ``models[0].depth`` to ``models[0].depth[2]`` when the bad value came from a grid."""
+    for (key, _, value_path), (index, _) in zip(axes, combo):
+        if err.field == f"{path}.{key}" or err.field.startswith(f"{path}.{key}.") \
+                or err.field.startswith(f"{path}.{key}["):
+            return SpecError(f"{value_path}[{index}]" + err.field[len(f"{path}.{key}"):], err.rule, err.received)
+    return err
+
+
+def _varying_keys(dicts: list[dict]) -> list[str]:
+    keys = list(dicts[0])
+    return [k for k in keys if any(d.get(k) != dicts[0].get(k) for d in dicts[1:])]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "-".join(_short(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _no_duplicate_entries(path: str, entries: list[Entry]) -> None:
+    specs: dict[str, Entry] = {}
+    labels: dict[str, Entry] = {}
+    for entry in entries:
+        key = json.dumps(to_dict(entry.spec), sort_keys=True, default=str)
+        if key in specs:
+            raise SpecError(entry.path, f"resolves to the same spec as {specs[key].path} ({specs[key].label!r}); "
+                            "each setting may appear once", entry.label)
+        if entry.label in labels and path != "train":
+            raise SpecError(entry.path, f"has the same label as {labels[entry.label].path}; give one a "
+                            "distinct 'name:'", entry.label)
+        specs[key] = entry
+        labels[entry.label] = entry
+
+
+# ---------------------------------------------------------------------------------------------
+# runs
+
 
 #: Bump when the meaning of a run's inputs changes, so old run folders are not reused.
 RUN_ID_VERSION = 1

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from invariance.config import set_dotted
 from invariance.errors import SpecError
+from invariance.study.expand import expand_entries
 from invariance.study.schema import StudySpec, parse_study
 
 
@@ -26,7 +28,6 @@ def load_study(source: str | os.PathLike | Mapping | StudySpec, *,
         InvarianceError: if the file is missing or not YAML.
         SpecError: naming the YAML path of the first bad value.
     """
-    from invariance.cli._options import set_dotted
     from invariance.yaml_io import load_yaml
 
     if isinstance(source, StudySpec):
@@ -44,4 +45,6 @@ def load_study(source: str | os.PathLike | Mapping | StudySpec, *,
         data = dict(data)
     for key, value in overrides:
         set_dotted(data, key, value, option=f"--set {key}")
-    return parse_study(data)
+    study = parse_study(data)
+    expand_entries(study)  # every model, augmentation and train setting must resolve
+    return study

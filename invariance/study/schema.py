@@ -29,27 +29,12 @@ A study is one mapping (usually YAML)::
     execution: {executor: local, jobs: 1}   # defaults for the CLI's --executor/--jobs/--address,
                                             # and num_cpus/num_gpus per Ray task
 
-Grids (one rule for models and train, explicit for augmentation):
-
-* A ``grid:`` key inside a model, augmentation or train mapping holds ``{field: [v1, v2, ...]}``;
-  the entry expands into one entry per combination (cartesian product, keys in the order
-  written, values in the order listed). Each ``vi`` is written exactly as the field's value
-  would be, so ``grid: {channels: [[16, 32], [32, 64]]}`` gives two channel lists. Always
-  unambiguous.
-* Shorthand for models and train: a list given directly for a field expands into a grid
-  exactly when the list is *not* a valid value of the field's type but each of its items is.
-  So ``depth: [1, 2, 3]`` (depth is an int) is a grid of three, ``channels: [16, 32]``
-  (channels is a list of ints) is one value, and ``channels: [[16, 32], [32, 64]]`` is a grid
-  of two. ``preset:`` and ``family:`` lists expand too.
-* Augmentation mappings never expand implicitly (their lists are ranges such as
-  ``scale: [0.8, 1.2]``); use ``grid:``.
-* An entry may carry ``name:``, the label used in the tables; when the entry expands, the
-  label becomes ``name[field=value,...]`` over the expanded fields.
+Models, augmentations and train settings may hold grids; :mod:`invariance.study.expand`
+describes them and expands them.
 """
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import re
 import typing
 from dataclasses import dataclass, field
@@ -59,12 +44,10 @@ from typing import Any, Mapping
 from invariance.config import coerce, parse_spec, to_dict
 from invariance.errors import SpecError, in_range, one_of
 
-#: Dataset names accepted besides ``npz:PATH`` (the data layer's registry wins when it has one).
-KNOWN_DATASETS = ("fashion_mnist", "fashion_mnist_mini", "mnist", "cifar10")
 EXECUTORS = ("local", "ray")
 _NAME = re.compile(r"^[a-z0-9_-]+$")
-_GRID = "grid"
-_LABEL = "name"
+#: The key of a model, augmentation or train mapping that holds a grid (see ``study.expand``).
+GRID_KEY = "grid"
 
 
 @dataclass(frozen=True)
@@ -90,7 +73,7 @@ class ExecutionSpec:
 @dataclass(frozen=True)
 class StudySpec:
     """A whole study. ``models``, ``augmentation`` and ``train`` keep the user's form (with
-    grids); :func:`expand_entries` resolves them into typed specs."""
+    grids); :func:`invariance.study.expand.expand_entries` resolves them into typed specs."""
 
     name: str
     dataset: str
@@ -127,15 +110,6 @@ class StudySpec:
         _no_duplicates("seeds", self.seeds)
         if self.canvas is not None and self.canvas < 1:
             raise SpecError("canvas", "must be a positive integer (px) or null", self.canvas)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One expanded model, augmentation or train setting: the typed spec, its label and its path."""
-
-    spec: Any
-    label: str
-    path: str
 
 
 #: Keys of ``train:`` that set a step budget instead of a fixed number of epochs.
@@ -218,7 +192,10 @@ def resolve_train_plan(obj: Any, path: str = "train") -> TrainPlan:
 
 
 def parse_study(data: Any) -> StudySpec:
-    """Validates a study mapping completely: types, names, ranges and every expanded spec.
+    """Validates a study mapping's types, names, ranges, dataset and evaluation.
+
+    Its model, augmentation and train entries are checked when they expand
+    (:func:`invariance.study.expand.expand_entries`; :func:`invariance.study.load_study` does both).
 
     Returns:
         The typed :class:`StudySpec`.
@@ -239,7 +216,6 @@ def parse_study(data: Any) -> StudySpec:
     study = parse_spec(StudySpec, data)
     check_dataset(study.dataset)
     study = dataclasses.replace(study, evaluate=resolve_evaluation(data.get("evaluate")))
-    expand_entries(study)  # every model, augmentation and train setting must resolve
     return study
 
 
@@ -255,16 +231,10 @@ def check_dataset(name: str, *, path: str = "dataset") -> str:
 
 
 def known_datasets() -> tuple[str, ...]:
-    """The dataset names the data layer knows (its registry if it exposes one)."""
-    try:
-        import invariance.data as data
-    except ImportError:
-        return KNOWN_DATASETS
-    for attr in ("DATASETS", "DATASET_NAMES", "KNOWN_DATASETS"):
-        names = getattr(data, attr, None)
-        if names:
-            return tuple(n for n in names if not str(n).startswith("npz"))
-    return KNOWN_DATASETS
+    """The dataset names the data layer's registry knows (``npz:PATH`` aside)."""
+    from invariance.data import DATASETS
+
+    return tuple(DATASETS)
 
 
 def resolve_evaluation(obj: Any, *, path: str = "evaluate") -> Any:
@@ -288,164 +258,6 @@ def resolve_evaluation(obj: Any, *, path: str = "evaluate") -> Any:
     return parse_spec(EvaluationSpec, obj, path=path)
 
 
-# ---------------------------------------------------------------------------------------------
-# expansion of grids
-
-
-def expand_entries(study: StudySpec) -> dict[str, list[Entry]]:
-    """Resolves every model, augmentation and train entry of ``study`` into typed specs.
-
-    Returns:
-        ``{"models": [Entry...], "augmentation": [Entry...], "train": [Entry...]}``, each in
-        the order written, grids expanded.
-
-    Raises:
-        SpecError: with the path of the bad value (e.g. ``models[1].pooling``), or when two
-            entries resolve to the same spec or label.
-    """
-    from invariance.augment import augmentation_label, resolve_augmentation
-    from invariance.models import model_label, resolve_model_spec
-    models = []
-    for i, raw in enumerate(study.models):
-        models.extend(_expand_entry(raw, f"models[{i}]", resolve=lambda v, p: resolve_model_spec(v, path=p),
-                                    label=model_label, implicit=True, selectors=("preset", "family")))
-    augs = []
-    for i, raw in enumerate(study.augmentation):
-        augs.extend(_expand_entry(raw, f"augmentation[{i}]",
-                                  resolve=lambda v, p: resolve_augmentation(v, path=p),
-                                  label=augmentation_label, implicit=False))
-    trains = _expand_entry(dict(study.train), "train", resolve=resolve_train_plan, label=lambda spec: "",
-                           implicit=True, allow_name=False)
-    if len(trains) > 1:
-        keys = _varying_keys([t.spec.flat() for t in trains])
-        trains = [dataclasses.replace(t, label=",".join(f"{k}={_short(t.spec.flat()[k])}" for k in keys))
-                  for t in trains]
-    _no_duplicate_entries("models", models)
-    _no_duplicate_entries("augmentation", augs)
-    _no_duplicate_entries("train", trains)
-    return {"models": models, "augmentation": augs, "train": trains}
-
-
-def _expand_entry(raw: Any, path: str, *, resolve, label, implicit: bool, selectors: tuple[str, ...] = (),
-                  allow_name: bool = True) -> list[Entry]:
-    if not isinstance(raw, Mapping):
-        spec = resolve(raw, path)
-        return [Entry(spec, label(spec), path)]
-    raw = dict(raw)
-    name = raw.pop(_LABEL, None) if allow_name else None
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise SpecError(f"{path}.{_LABEL}", "must be a non-empty string (the label in the tables)", name)
-    axes: list[tuple[str, list[Any], str]] = []  # (key, values, path of the values)
-    if _GRID in raw:
-        grid = raw.pop(_GRID)
-        if not isinstance(grid, Mapping) or not grid:
-            raise SpecError(f"{path}.{_GRID}", "must map field names to lists of values", grid)
-        for key, values in grid.items():
-            if not isinstance(values, (list, tuple)) or not values:
-                raise SpecError(f"{path}.{_GRID}.{key}", "must be a non-empty list of values", values)
-            if key in raw:
-                raise SpecError(f"{path}.{_GRID}.{key}", "is also given outside grid:; give it in one place",
-                                values)
-            axes.append((key, list(values), f"{path}.{_GRID}.{key}"))
-    if implicit:
-        axes = _implicit_axes(raw, path, resolve=resolve, selectors=selectors) + axes
-    for key, _, _ in axes:
-        raw.pop(key, None)
-    if not axes:
-        spec = resolve(raw, path)
-        return [Entry(spec, name or label(spec), path)]
-    out = []
-    for combo in itertools.product(*(list(enumerate(values)) for _, values, _ in axes)):
-        item = dict(raw)
-        for (key, _, _), (_, value) in zip(axes, combo):
-            item[key] = value
-        try:
-            spec = resolve(item, path)
-        except SpecError as err:
-            raise _point_at_value(err, path, axes, combo) from None
-        if name:
-            text = ",".join(f"{key}={_short(value)}" for (key, _, _), (_, value) in zip(axes, combo))
-            entry_label = f"{name}[{text}]"
-        else:
-            entry_label = label(spec)
-        out.append(Entry(spec, entry_label, path))
-    return out
-
-
-def _implicit_axes(raw: dict, path: str, *, resolve, selectors) -> list[tuple[str, list[Any], str]]:
-    """Lists given where the field takes a single value (see the module docstring)."""
-    lists = {k: v for k, v in raw.items() if isinstance(v, list)}
-    if not lists:
-        return []
-    axes = [(k, lists[k], f"{path}.{k}") for k in selectors if k in lists]
-    for key, values, _ in axes:
-        if not values:
-            raise SpecError(f"{path}.{key}", "must be a name or a non-empty list of names", values)
-    rest = [k for k in lists if k not in selectors]
-    if not rest:
-        return axes
-    # The spec class (hence each field's type) depends only on the preset or family chosen.
-    fixed = {k: raw[k] for k in selectors if k in raw and k not in lists}
-    combos = itertools.product(*(lists[k] for k, _, _ in axes)) if axes else [()]
-    for combo in combos:
-        hints = _field_hints(resolve(dict(fixed, **{k: v for (k, _, _), v in zip(axes, combo)}), path))
-        if hints is None:
-            continue
-        for key in rest:
-            if key not in hints:
-                continue  # an unknown key: resolution names it below
-            values = lists[key]
-            if _is_value(hints[key], values) or not values or not all(_is_value(hints[key], v) for v in values):
-                continue
-            if key not in [a[0] for a in axes]:
-                axes.append((key, values, f"{path}.{key}"))
-        break
-    return axes
-
-
-def _field_hints(spec: Any) -> dict[str, Any] | None:
-    if isinstance(spec, TrainPlan):
-        hints = _field_hints(spec.train) or {}
-        hints.update({k: v for k, v in typing.get_type_hints(TrainPlan).items() if k in BUDGET_KEYS})
-        return hints
-    if not dataclasses.is_dataclass(spec):
-        return None
-    try:
-        return typing.get_type_hints(type(spec))
-    except Exception:  # an annotation we cannot evaluate: no implicit grid
-        return None
-
-
-def _is_value(hint: Any, value: Any) -> bool:
-    try:
-        coerce(hint, value, path="")
-    except (SpecError, TypeError):
-        return False
-    return True
-
-
-def _point_at_value(err: SpecError, path: str, axes, combo) -> SpecError:
-    """Rewrites ``models[0].depth`` to ``models[0].depth[2]`` when the bad value came from a grid."""
-    for (key, _, value_path), (index, _) in zip(axes, combo):
-        if err.field == f"{path}.{key}" or err.field.startswith(f"{path}.{key}.") \
-                or err.field.startswith(f"{path}.{key}["):
-            return SpecError(f"{value_path}[{index}]" + err.field[len(f"{path}.{key}"):], err.rule, err.received)
-    return err
-
-
-def _varying_keys(dicts: list[dict]) -> list[str]:
-    keys = list(dicts[0])
-    return [k for k in keys if any(d.get(k) != dicts[0].get(k) for d in dicts[1:])]
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "-".join(_short(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def _no_duplicates(path: str, values) -> None:
     seen = {}
     for i, v in enumerate(values):
@@ -454,30 +266,13 @@ def _no_duplicates(path: str, values) -> None:
         seen[v] = i
 
 
-def _no_duplicate_entries(path: str, entries: list[Entry]) -> None:
-    specs: dict[str, Entry] = {}
-    labels: dict[str, Entry] = {}
-    import json
-
-    for entry in entries:
-        key = json.dumps(to_dict(entry.spec), sort_keys=True, default=str)
-        if key in specs:
-            raise SpecError(entry.path, f"resolves to the same spec as {specs[key].path} ({specs[key].label!r}); "
-                            "each setting may appear once", entry.label)
-        if entry.label in labels and path != "train":
-            raise SpecError(entry.path, f"has the same label as {labels[entry.label].path}; give one a "
-                            "distinct 'name:'", entry.label)
-        specs[key] = entry
-        labels[entry.label] = entry
-
-
 def study_to_dict(study: StudySpec) -> dict[str, Any]:
     """The resolved study as plain data (defaults filled in, grids kept) that loads back unchanged."""
     from invariance.training import TrainSpec
 
     out = to_dict(study)
     given = to_dict(dict(study.train))
-    gridded = set(given.get(_GRID) or {})
+    gridded = set(given.get(GRID_KEY) or {})
     if "steps" in given or "steps" in gridded:
         gridded.add("epochs")  # the budget sets the epochs
     train = {k: v for k, v in to_dict(TrainSpec()).items() if k not in gridded}

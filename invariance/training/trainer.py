@@ -21,13 +21,12 @@ calls, so this costs the same as one long ``fit``.
 """
 from __future__ import annotations
 
-import logging
+import dataclasses
 import math
 import os
 import random
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -38,52 +37,19 @@ from invariance.augment import derive_seed, execution_path, resolve_augmentation
 from invariance.augment.spec import augmentation_label
 from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
+from invariance.training.callbacks import Divergence, EpochProgress, quiet_retracing
+from invariance.training.evaluation import EVAL_BATCH, final_metrics, run_metrics
 from invariance.training.feed import DeviceBatches, default_feed, to_device
+from invariance.training.optimizer import make_optimizer
+from invariance.training.result import TrainResult
+from invariance.training.run_data import RunArrays, split_run
 from invariance.training.run_dir import RunDir, history_frame
 from invariance.training.spec import TrainSpec, resolve_train_spec
 
-EVAL_BATCH = 512  # inference batch for test/train/val metrics; independent of training batch
 # Keys of spec.json that define a run; the rest (labels, resolved path) is for readers.
 _SPEC_KEYS = ("model", "dataset", "n_train", "train", "augmentation", "seed")
 # Salts that keep the per-purpose seed streams apart.
 _ORDER, _STATE, _AUGMENT = 1, 2, 3
-
-
-class TrainResult:
-    """The outcome of :func:`train`.
-
-    Attributes:
-        status: ``completed`` or ``failed``.
-        reason: Why it failed (None when completed).
-        metrics: The metrics dict (as in ``metrics.json``).
-        history: Per-epoch table (as in ``history.csv``).
-        run_dir: The run directory, or None when trained without ``out_dir``.
-        model: The trained ``keras.Model`` (logits); loaded from ``model.keras`` on first
-            access when the result came from disk; None for a failed run.
-    """
-
-    def __init__(self, status: str, reason: str | None, model: keras.Model | None, metrics: dict,
-                 history: pd.DataFrame, run_dir: Path | None):
-        self.status, self.reason, self.metrics, self.history = status, reason, metrics, history
-        self.run_dir = run_dir
-        self._model = model
-
-    @property
-    def model(self) -> keras.Model | None:
-        if self._model is None and self.run_dir is not None and (self.run_dir / "model.keras").is_file():
-            from invariance.models import load_model
-
-            self._model = load_model(self.run_dir / "model.keras")
-        return self._model
-
-    @property
-    def completed(self) -> bool:
-        return self.status == "completed"
-
-    def __repr__(self) -> str:
-        acc = self.metrics.get("test_accuracy")
-        return (f"TrainResult(status={self.status!r}, test_accuracy={acc}, epochs_run="
-                f"{self.metrics.get('epochs_run')}, run_dir={str(self.run_dir) if self.run_dir else None!r})")
 
 
 def enable_determinism(seed: int) -> None:
@@ -130,39 +96,6 @@ def set_random_seed(seed: int) -> None:
         torch.manual_seed(seed)
 
 
-class _NoRetracingWarning(logging.Filter):
-    """Drops TensorFlow's "triggered tf.function retracing" warning.
-
-    Every run builds a fresh model with fresh step functions, so a process that trains
-    many runs (a study) retraces by design; the warning would only alarm users.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-def _quiet_retracing() -> None:
-    logger = logging.getLogger("tensorflow")
-    if not any(isinstance(f, _NoRetracingWarning) for f in logger.filters):
-        logger.addFilter(_NoRetracingWarning())
-
-
-def make_optimizer(spec: TrainSpec, *, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """The optimiser with its learning-rate schedule (per-step, so resumes are exact)."""
-    lr: Any = spec.learning_rate
-    if spec.schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(spec.learning_rate, decay_steps=spec.epochs * steps_per_epoch)
-    elif spec.schedule == "step":
-        lr = keras.optimizers.schedules.ExponentialDecay(spec.learning_rate, decay_steps=spec.step_size * steps_per_epoch,
-                                                         decay_rate=spec.gamma, staircase=True)
-    decay = spec.weight_decay or None
-    if spec.optimizer == "sgd":
-        return keras.optimizers.SGD(lr, momentum=spec.momentum, weight_decay=decay)
-    if spec.optimizer == "adamw":
-        return keras.optimizers.AdamW(lr, weight_decay=spec.weight_decay)
-    return keras.optimizers.Adam(lr, weight_decay=decay)
-
-
 def reseed_generators(model: keras.Model, seed: int, epoch: int) -> None:
     """Resets every ``SeedGenerator`` state in ``model`` from (seed, epoch).
 
@@ -172,71 +105,6 @@ def reseed_generators(model: keras.Model, seed: int, epoch: int) -> None:
     states = [v for v in model.variables if v.name == "seed_generator_state"]
     for i, v in enumerate(states):
         v.assign(keras.ops.convert_to_tensor([derive_seed(seed, _STATE, epoch, i), 0], dtype=v.dtype))
-
-
-def evaluate_arrays(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of a logits model, computed in float64 numpy.
-
-    Returns:
-        (loss, accuracy); (nan, nan) for empty inputs.
-    """
-    if len(x) == 0:
-        return float("nan"), float("nan")
-    logits = predict_logits(model, x).astype(np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = float(-log_probs[np.arange(len(y)), y].mean())
-    return loss, float((logits.argmax(axis=1) == y).mean())
-
-
-def predict_logits(model: keras.Model, x: np.ndarray, *, batch_size: int = EVAL_BATCH) -> np.ndarray:
-    """The model's outputs on ``x``, in equal batches of ``batch_size`` (the last one padded).
-
-    ``predict_on_batch`` reuses one compiled function for every batch of every call, where
-    ``model.predict`` builds a new input pipeline per call (and, with a short last batch, a
-    second trace): for the trainer's three small final passes that was most of their time.
-
-    Returns:
-        (len(x), ...) float32 numpy array.
-    """
-    n = len(x)
-    size = min(batch_size, n)
-    out = []
-    for i in range(0, n, size):
-        batch = x[i:i + size]
-        if len(batch) < size:  # pad, so every batch has the shape of the first (one trace)
-            batch = np.concatenate([batch, np.zeros((size - len(batch),) + batch.shape[1:], batch.dtype)])
-        out.append(np.asarray(model.predict_on_batch(batch))[:min(size, n - i)])
-    return np.concatenate(out)
-
-
-class _Divergence(keras.callbacks.TerminateOnNaN):
-    """Keras' TerminateOnNaN that also remembers where the loss stopped being finite."""
-
-    def __init__(self):
-        super().__init__()
-        self.batch: int | None = None
-        self.value: float | None = None
-
-    def on_batch_end(self, batch, logs=None):
-        # Quiet: the run's reason says it, so no "Invalid loss" print as in the parent.
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            if self.batch is None:
-                self.batch, self.value = batch, float(loss)
-            self.model.stop_training = True
-
-
-class _Progress(keras.callbacks.ProgbarLogger):
-    """Keras' progress bar, counting epochs over the whole run rather than one fit call."""
-
-    def __init__(self, epochs: int, verbose: int):
-        super().__init__()
-        self._total, self._verbose = epochs, verbose
-
-    def set_params(self, params):
-        super().set_params(params)
-        self.epochs, self.verbose = self._total, self._verbose
 
 
 def _check_seed(seed: Any) -> int:
@@ -301,10 +169,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         SpecError: for bad input (before anything is written).
         InvarianceError: if ``out_dir`` holds a different run.
     """
-    from invariance.data import to_float
-    from invariance.data.subsets import nested_subset, train_val_split
-    from invariance.models import build_model, model_cost
-    from invariance.provenance import provenance
+    from invariance.models import build_model
 
     spec = resolve_run(model_spec, dataset, n_train=n_train, train=train, augmentation=augmentation, seed=seed)
     seed = spec["seed"]
@@ -313,40 +178,68 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     path = spec["augmentation_path"]
     if aspec.kind == "albumentations":
         _check_albumentations_shape(aspec, dataset)
-
-    subset = nested_subset(dataset.y_train, n_train, seed=seed)
-    fit_part, val_part = train_val_split(dataset.y_train[subset], val_fraction=tspec.val_fraction, seed=seed)
-    fit_idx, val_idx = subset[fit_part], subset[val_part]
-    if tspec.early_stopping and len(val_idx) == 0:
-        raise SpecError("train.early_stopping", f"needs validation images, but {len(subset)} training images x "
-                        f"val_fraction {tspec.val_fraction} leaves none", tspec.early_stopping)
+    split = split_run(dataset, n_train, tspec, seed=seed)
 
     run = RunDir(out_dir) if out_dir is not None else None
     if run is not None:
-        stored = run.read_spec()
-        if stored is not None and {k: stored.get(k) for k in _SPEC_KEYS} != {k: spec[k] for k in _SPEC_KEYS}:
-            raise InvarianceError(f"out_dir: {run.path} holds a different run (its spec.json differs); "
-                                  "use another folder or delete it")
-        finished = run.finished()
+        finished = _open_run(run, spec)
         if finished is not None:
-            return TrainResult(finished["status"], finished.get("reason"), None, finished, run.read_history(),
-                               run.path)
-        run.write_spec(spec)
-        run.write_status("running")
+            return finished
 
-    # --- data ------------------------------------------------------------------------
-    y_fit = dataset.y_train[fit_idx]
-    x_val, y_val = to_float(dataset.x_train[val_idx]), dataset.y_train[val_idx]
-    if path == "albumentations":
-        x_fit = np.ascontiguousarray(dataset.x_train[fit_idx])  # uint8; converted per batch after augmenting
-    else:
-        x_fit = to_float(dataset.x_train[fit_idx])
-    steps = math.ceil(len(fit_idx) / tspec.batch_size)
+    arrays = RunArrays.of(dataset, split, path=path)
+    steps = math.ceil(len(split.fit_idx) / tspec.batch_size)
 
-    # --- model -----------------------------------------------------------------------
     enable_determinism(seed)
-    _quiet_retracing()
+    quiet_retracing()
     model = build_model(spec["model"], dataset.image_shape, dataset.num_classes, seed=seed)
+    train_model = _training_model(model, dataset, aspec, tspec, seed=seed, path=path, steps=steps)
+
+    state = _resume(run, train_model, tspec, verbose=verbose)
+    feed = default_feed(augmentation_path=path)
+    _fit_epochs(state, model, train_model, arrays, tspec, aspec, seed=seed, path=path, feed=feed, run=run,
+                verbose=verbose)
+
+    history = history_frame(state.rows)
+    metrics = run_metrics(state.status, state.reason, history, model, dataset, split, spec, path=path, feed=feed,
+                          seed=seed)
+    if state.status == "completed":
+        metrics["best_epoch"] = _restore_best(state, model, run)
+        metrics = final_metrics(metrics, model, dataset, arrays, split, path=path)
+    else:
+        model = None
+    if run is not None:
+        _write_results(run, history, model, metrics, state.status)
+    if verbose and state.status == "failed":
+        print(f"Run failed: {state.reason}", flush=True)
+    return TrainResult(state.status, state.reason, model, metrics, history, run.path if run is not None else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# the steps of train(), in order
+
+
+def _open_run(run: RunDir, spec: dict) -> TrainResult | None:
+    """The stored result when ``run`` holds this run finished; else marks it running.
+
+    Raises:
+        InvarianceError: if the folder holds a different run.
+    """
+    stored = run.read_spec()
+    if stored is not None and {k: stored.get(k) for k in _SPEC_KEYS} != {k: spec[k] for k in _SPEC_KEYS}:
+        raise InvarianceError(f"out_dir: {run.path} holds a different run (its spec.json differs); "
+                              "use another folder or delete it")
+    finished = run.finished()
+    if finished is not None:
+        return TrainResult(finished["status"], finished.get("reason"), None, finished, run.read_history(),
+                           run.path)
+    run.write_spec(spec)
+    run.write_status("running")
+    return None
+
+
+def _training_model(model: keras.Model, dataset: Any, aspec: Any, tspec: TrainSpec, *, seed: int, path: str,
+                    steps: int) -> keras.Model:
+    """``model`` behind the device augmentation layer (when the run augments on the device), compiled."""
     augmenter = None
     if path == "device":
         from invariance.augment.device import RandomAffine
@@ -358,50 +251,52 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     train_model = keras.Model(inputs, model(augmenter(inputs) if augmenter else inputs), name="training")
     train_model.compile(optimizer=make_optimizer(tspec, steps_per_epoch=steps),
                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return train_model
 
-    # --- resume ----------------------------------------------------------------------
-    rows: list[dict] = []
-    best = {"epoch": None, "val_loss": None, "wait": 0} if tspec.early_stopping else None
-    state = run.load_backup(train_model) if run is not None else None
-    start = 0
-    if state is not None:
-        start = int(state["epoch"])
-        rows = run.read_history().iloc[:start].to_dict("records")
-        best = state.get("best") if best is not None else None
+
+@dataclasses.dataclass
+class _State:
+    """Where the epoch loop stands: the history so far, early stopping's bookkeeping, the outcome."""
+
+    rows: list[dict]
+    best: dict | None  # {"epoch", "val_loss", "wait"} with early stopping, else None
+    start: int = 0
+    best_weights: list | None = None  # in memory when the best epoch happened in this process
+    status: str = "completed"
+    reason: str | None = None
+
+
+def _resume(run: RunDir | None, train_model: keras.Model, tspec: TrainSpec, *, verbose: int) -> _State:
+    """A fresh state, or the one of the run's backup (its weights and optimizer loaded into ``train_model``)."""
+    state = _State(rows=[], best={"epoch": None, "val_loss": None, "wait": 0} if tspec.early_stopping else None)
+    backup = run.load_backup(train_model) if run is not None else None
+    if backup is not None:
+        state.start = int(backup["epoch"])
+        state.rows = run.read_history().iloc[:state.start].to_dict("records")
+        state.best = backup.get("best") if state.best is not None else None
         if verbose:
-            print(f"Resuming {run.path} after epoch {start}/{tspec.epochs}", flush=True)
-    best_weights = None  # in memory when the best epoch happened in this process
+            print(f"Resuming {run.path} after epoch {state.start}/{tspec.epochs}", flush=True)
+    return state
 
-    # --- epochs ----------------------------------------------------------------------
-    guard = _Divergence()
+
+def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arrays: RunArrays, tspec: TrainSpec,
+                aspec: Any, *, seed: int, path: str, feed: str, run: RunDir | None, verbose: int) -> None:
+    """Trains epoch by epoch from ``state.start``, with a backup after each epoch but the last;
+    stops early, or at the first non-finite loss (``state.status`` then says ``failed``)."""
+    guard = Divergence()
     callbacks: list[keras.callbacks.Callback] = [guard]
     if verbose:
-        callbacks.append(_Progress(tspec.epochs, verbose))
-    feed = default_feed(augmentation_path=path)
-    if feed == "device":  # the images go to the device once per run (see invariance.training.feed)
-        fit_tensors = to_device(x_fit, y_fit)
-        validation = (DeviceBatches(*to_device(x_val, y_val), batch_size=max(tspec.batch_size, EVAL_BATCH))
-                      if len(val_idx) else None)
-        validation_batch = None
-    else:
-        validation = (x_val, y_val) if len(val_idx) else None
-        validation_batch = max(tspec.batch_size, EVAL_BATCH)
-    status, reason = "completed", None
-    for epoch in range(start, tspec.epochs):
-        if best is not None and best["wait"] >= tspec.early_stopping:
+        callbacks.append(EpochProgress(tspec.epochs, verbose))
+    fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
+    n_fit = len(arrays.y_fit)
+    for epoch in range(state.start, tspec.epochs):
+        if state.best is not None and state.best["wait"] >= tspec.early_stopping:
             break  # checked first, so a run resumed after it stopped early does not go on
         t0, c0 = time.perf_counter(), time.process_time()
-        order = np.random.default_rng(derive_seed(seed, _ORDER, epoch)).permutation(len(fit_idx))
+        order = np.random.default_rng(derive_seed(seed, _ORDER, epoch)).permutation(n_fit)
         reseed_generators(train_model, seed, epoch)
-        if path == "albumentations":
-            from invariance.augment.albu import AlbumentationsBatches
-
-            data = {"x": AlbumentationsBatches(x_fit, y_fit, spec=aspec, batch_size=tspec.batch_size, seed=seed,
-                                               epoch=epoch, order=order, workers=min(2, os.cpu_count() or 1))}
-        elif feed == "device":
-            data = {"x": DeviceBatches(*fit_tensors, batch_size=tspec.batch_size, order=order)}
-        else:
-            data = {"x": x_fit[order], "y": y_fit[order], "batch_size": tspec.batch_size}
+        data = _epoch_data(arrays, order, tspec, aspec, seed=seed, epoch=epoch, path=path, feed=feed,
+                           fit_tensors=fit_tensors)
         # shuffle=False: `order` is the epoch's seeded order (Keras would reshuffle the batches
         # of a PyDataset with Python's global random state, which a resumed run does not share).
         fit = train_model.fit(**data, epochs=epoch + 1, initial_epoch=epoch, validation_data=validation,
@@ -412,77 +307,86 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
                "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
                "learning_rate": float(keras.ops.convert_to_numpy(train_model.optimizer.learning_rate)),
                "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
-        rows.append(row)
+        state.rows.append(row)
         if guard.batch is not None or not all(math.isfinite(v) for v in logs.values()):
-            status = "failed"
-            if guard.batch is not None:
-                reason = (f"diverged: the training loss became {guard.value} in epoch {epoch + 1}, batch "
-                          f"{guard.batch + 1}; try a lower learning_rate")
-            else:
-                bad = next(k for k, v in logs.items() if not math.isfinite(v))
-                reason = f"diverged: {bad} became {logs[bad]} in epoch {epoch + 1}; try a lower learning_rate"
+            state.status, state.reason = "failed", _divergence_reason(guard, logs, epoch)
             break
-        improved = False
-        if best is not None:
-            if best["val_loss"] is None or row["val_loss"] < best["val_loss"]:
-                best.update(epoch=epoch + 1, val_loss=row["val_loss"], wait=0)
-                best_weights, improved = model.get_weights(), True
-            else:
-                best["wait"] += 1
-        last = epoch + 1 == tspec.epochs or (best is not None and best["wait"] >= tspec.early_stopping)
+        improved = _track_best(state, model, row, epoch)
+        last = epoch + 1 == tspec.epochs or (state.best is not None and state.best["wait"] >= tspec.early_stopping)
         if run is not None and not last:
             # No backup after the last epoch: the run's files follow at once, and a run killed
             # before them redoes that one epoch (identically) from the previous backup.
-            run.write_history(history_frame(rows))
-            run.save_backup(train_model, epoch=epoch + 1, best=best, best_model=model if improved else None)
+            run.write_history(history_frame(state.rows))
+            run.save_backup(train_model, epoch=epoch + 1, best=state.best, best_model=model if improved else None)
 
-    # --- results ---------------------------------------------------------------------
-    history = history_frame(rows)
-    seconds = float(history["seconds"].sum())
-    n_images = len(fit_idx) * len(history)
-    metrics: dict[str, Any] = {
-        "status": status, "reason": reason,
-        "test_accuracy": None, "test_loss": None, "train_accuracy": None, "train_loss": None,
-        "val_accuracy": None, "val_loss": None,
-        **model_cost(model),
-        "train_seconds": round(seconds, 3), "metrics_seconds": None,
-        "images_per_second": round(n_images / seconds, 1) if seconds > 0 else None,
-        "epochs_run": int(len(history)), "best_epoch": None,
-        "n_train": int(len(subset)), "n_fit": int(len(fit_idx)), "n_val": int(len(val_idx)),
-        "n_test": int(len(dataset.y_test)),
-        "model_label": spec["model_label"], "augmentation_label": spec["augmentation_label"],
-        "augmentation_path": path, "feed": feed, "seed": seed,
-        **provenance(),
-    }
-    if status == "completed":
-        if best is not None and best["epoch"] is not None:
-            metrics["best_epoch"] = int(best["epoch"])
-            if best_weights is not None:
-                model.set_weights(best_weights)
-            elif run is not None:  # the best epoch came before a resume
-                run.load_best(model, run.read_state())
-        t0 = time.perf_counter()
-        metrics["test_loss"], metrics["test_accuracy"] = evaluate_arrays(model, to_float(dataset.x_test),
-                                                                         dataset.y_test)
-        fit_x = to_float(dataset.x_train[fit_idx]) if path == "albumentations" else x_fit
-        metrics["train_loss"], metrics["train_accuracy"] = evaluate_arrays(model, fit_x, y_fit)
-        metrics["val_loss"], metrics["val_accuracy"] = evaluate_arrays(model, x_val, y_val)
-        metrics["metrics_seconds"] = round(time.perf_counter() - t0, 3)  # the three passes above
-        metrics = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
-    else:
-        model = None
-    if run is not None:
-        run.write_history(history)
-        if model is not None:
-            from invariance.io import write_with
 
-            write_with(run.model, model.save)
-        run.write_metrics(metrics)
-        run.write_status(status)
-        run.clear_backup()
-    if verbose and status == "failed":
-        print(f"Run failed: {reason}", flush=True)
-    return TrainResult(status, reason, model, metrics, history, run.path if run is not None else None)
+def _validation_feed(arrays: RunArrays, tspec: TrainSpec, *, feed: str) -> tuple[Any, Any, int | None]:
+    """(the fit images on the device or None, the validation data or None, its batch size for ``fit``)."""
+    has_val = len(arrays.y_val) > 0
+    if feed == "device":  # the images go to the device once per run (see invariance.training.feed)
+        fit_tensors = to_device(arrays.x_fit, arrays.y_fit)
+        validation = (DeviceBatches(*to_device(arrays.x_val, arrays.y_val),
+                                    batch_size=max(tspec.batch_size, EVAL_BATCH)) if has_val else None)
+        return fit_tensors, validation, None
+    return None, ((arrays.x_val, arrays.y_val) if has_val else None), max(tspec.batch_size, EVAL_BATCH)
+
+
+def _epoch_data(arrays: RunArrays, order: np.ndarray, tspec: TrainSpec, aspec: Any, *, seed: int, epoch: int,
+                path: str, feed: str, fit_tensors: Any) -> dict:
+    """The keyword arguments of one epoch's ``fit`` call, its images in ``order``."""
+    if path == "albumentations":
+        from invariance.augment.albu import AlbumentationsBatches
+
+        return {"x": AlbumentationsBatches(arrays.x_fit, arrays.y_fit, spec=aspec, batch_size=tspec.batch_size,
+                                           seed=seed, epoch=epoch, order=order, workers=min(2, os.cpu_count() or 1))}
+    if feed == "device":
+        return {"x": DeviceBatches(*fit_tensors, batch_size=tspec.batch_size, order=order)}
+    return {"x": arrays.x_fit[order], "y": arrays.y_fit[order], "batch_size": tspec.batch_size}
+
+
+def _divergence_reason(guard: Divergence, logs: dict[str, float], epoch: int) -> str:
+    if guard.batch is not None:
+        return (f"diverged: the training loss became {guard.value} in epoch {epoch + 1}, batch "
+                f"{guard.batch + 1}; try a lower learning_rate")
+    bad = next(k for k, v in logs.items() if not math.isfinite(v))
+    return f"diverged: {bad} became {logs[bad]} in epoch {epoch + 1}; try a lower learning_rate"
+
+
+def _track_best(state: _State, model: keras.Model, row: dict, epoch: int) -> bool:
+    """Early stopping's bookkeeping after an epoch; True when the epoch is the best so far."""
+    best = state.best
+    if best is None:
+        return False
+    if best["val_loss"] is None or row["val_loss"] < best["val_loss"]:
+        best.update(epoch=epoch + 1, val_loss=row["val_loss"], wait=0)
+        state.best_weights = model.get_weights()
+        return True
+    best["wait"] += 1
+    return False
+
+
+def _restore_best(state: _State, model: keras.Model, run: RunDir | None) -> int | None:
+    """Early stopping: gives ``model`` the weights of its best epoch, and returns that epoch."""
+    if state.best is None or state.best["epoch"] is None:
+        return None
+    if state.best_weights is not None:
+        model.set_weights(state.best_weights)
+    elif run is not None:  # the best epoch came before a resume
+        run.load_best(model, run.read_state())
+    return int(state.best["epoch"])
+
+
+def _write_results(run: RunDir, history: pd.DataFrame, model: keras.Model | None, metrics: dict,
+                   status: str) -> None:
+    """The run's files (the model only when it completed); the backup goes."""
+    run.write_history(history)
+    if model is not None:
+        from invariance.io import write_with
+
+        write_with(run.model, model.save)
+    run.write_metrics(metrics)
+    run.write_status(status)
+    run.clear_backup()
 
 
 def _check_albumentations_shape(aspec: Any, dataset: Any) -> None:

@@ -1,0 +1,53 @@
+"""The Keras callbacks and logging filter of a training run."""
+from __future__ import annotations
+
+import logging
+import math
+
+import keras
+
+
+class Divergence(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN that also remembers where the loss stopped being finite."""
+
+    def __init__(self):
+        super().__init__()
+        self.batch: int | None = None
+        self.value: float | None = None
+
+    def on_batch_end(self, batch, logs=None):
+        # Quiet: the run's reason says it, so no "Invalid loss" print as in the parent.
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            if self.batch is None:
+                self.batch, self.value = batch, float(loss)
+            self.model.stop_training = True
+
+
+class EpochProgress(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar, counting epochs over the whole run rather than one fit call."""
+
+    def __init__(self, epochs: int, verbose: int):
+        super().__init__()
+        self._total, self._verbose = epochs, verbose
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.epochs, self.verbose = self._total, self._verbose
+
+
+class _NoRetracingWarning(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning.
+
+    Every run builds a fresh model with fresh step functions, so a process that trains
+    many runs (a study) retraces by design; the warning would only alarm users.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def quiet_retracing() -> None:
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _NoRetracingWarning) for f in logger.filters):
+        logger.addFilter(_NoRetracingWarning())
