@@ -20,7 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from invariance.augment.sampling import derive_seed
+from invariance.seeding import derive_seed
 from invariance.augment.spec import AugmentationSpec, GeometricSpec, resolve_augmentation
 from invariance.errors import InvarianceError
 

@@ -45,6 +45,7 @@ from invariance.harness import metrics as M
 from invariance.harness.inference import Inference, model_input_shape, model_num_classes
 from invariance.harness.shift_pairs import SWEEP as PAIR_SWEEP
 from invariance.harness.shift_pairs import pair_metrics, resolve_shift_pairs
+from invariance.seeding import check_seed
 from invariance.harness.specs import resolve_grids, resolve_metrics, resolve_random_k, resolve_sweeps, resolve_walk
 from invariance.transforms import AXES, IDENTITY, check_fill, check_interpolation, keras_transforms
 
@@ -100,7 +101,7 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     check_fill(fill)
     check_interpolation(interpolation)
     _check_int("batch_size", batch_size, 1)
-    _check_int("seed", seed, 0)
+    seed = check_seed(seed)
     x, y = prepare_inputs(x, y)
     check_model_fits(model, x.shape[1:], y)
 

@@ -19,6 +19,7 @@ from invariance.errors import SpecError, in_range
 from invariance.harness.axes import check_axis_name, parse_axis_values
 from invariance.harness.metrics import POINT_METRICS
 from invariance.harness.points import diagonal_walk, grid_points, parse_limits, random_points, sweep_points
+from invariance.seeding import make_rng
 from invariance.transforms import check_fill, check_interpolation
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -76,8 +77,8 @@ class RandomKSpec:
         return parse_limits(self.limits, field="limits")
 
     def points(self, n_images: int, seed: int) -> np.ndarray:
-        """float64 (n_images, k, 4), drawn with ``np.random.default_rng(seed)``."""
-        return random_points(np.random.default_rng(seed), n_images, self.k, self.bounds())
+        """float64 (n_images, k, 4), drawn with ``invariance.seeding.make_rng(seed)``."""
+        return random_points(make_rng(seed), n_images, self.k, self.bounds())
 
 
 @dataclass(frozen=True)

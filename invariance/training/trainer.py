@@ -34,10 +34,11 @@ import keras
 import numpy as np
 import pandas as pd
 
-from invariance.augment import derive_seed, execution_path, resolve_augmentation
+from invariance.augment import execution_path, resolve_augmentation
 from invariance.augment.spec import augmentation_label
 from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
+from invariance.seeding import check_seed, derive_seed, make_rng
 from invariance.training.feed import DeviceBatches, default_feed, to_device
 from invariance.training.run_dir import RunDir, history_frame
 from invariance.training.spec import TrainSpec, resolve_train_spec
@@ -239,12 +240,6 @@ class _Progress(keras.callbacks.ProgbarLogger):
         self.epochs, self.verbose = self._total, self._verbose
 
 
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SpecError("seed", "must be a non-negative integer", seed)
-    return int(seed)
-
-
 def resolve_run(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: Any = None,
                 augmentation: Any = None, seed: int = 0) -> dict:
     """The fully resolved inputs of a run, as written to ``spec.json``.
@@ -255,7 +250,7 @@ def resolve_run(model_spec: Any, dataset: Any, *, n_train: int | None = None, tr
     from invariance.data.subsets import nested_subset
     from invariance.models import model_label, resolve_model_spec
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     mspec = resolve_model_spec(model_spec, path="model")
     tspec = resolve_train_spec(train)
     aspec = resolve_augmentation(augmentation)
@@ -391,7 +386,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         if best is not None and best["wait"] >= tspec.early_stopping:
             break  # checked first, so a run resumed after it stopped early does not go on
         t0, c0 = time.perf_counter(), time.process_time()
-        order = np.random.default_rng(derive_seed(seed, _ORDER, epoch)).permutation(len(fit_idx))
+        order = make_rng(derive_seed(seed, _ORDER, epoch)).permutation(len(fit_idx))
         reseed_generators(train_model, seed, epoch)
         if path == "albumentations":
             from invariance.augment.albu import AlbumentationsBatches
