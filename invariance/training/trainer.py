@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from invariance.augment import execution_path, resolve_augmentation
-from invariance.augment.spec import augmentation_label
+from invariance.augment.labels import augmentation_label
 from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
 from invariance.seeding import check_seed, derive_seed, make_rng
