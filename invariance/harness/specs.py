@@ -156,6 +156,16 @@ def resolve_random_k(obj: Any, *, field: str = "random_k") -> RandomKSpec | None
     return parse_spec(RandomKSpec, obj, path=field)
 
 
+def random_k_count(obj: Any, *, field: str = "random_k") -> int | None:
+    """The draws per image ``k`` of a random-k entry in any form :func:`resolve_random_k` takes.
+
+    ``10`` and ``{k: 10, limits: ...}`` give 10, ``{limits: ...}`` the default k, ``None`` None.
+    For readers of a study's ``evaluate:`` section (figure labels, findings).
+    """
+    spec = resolve_random_k(obj, field=field)
+    return None if spec is None else int(spec.k)
+
+
 def resolve_walk(obj: Any, *, field: str = "walks") -> WalkSpec | None:
     """``None``, an int (steps), ``{steps}`` or a :class:`WalkSpec`."""
     from invariance.config import parse_spec
@@ -196,6 +206,11 @@ class EvaluationSpec:
     ``samples`` is the number of test images (the first in the fixed stratified order; None:
     all). The other fields are the keyword arguments of :func:`invariance.harness.evaluate`;
     ``random_k`` may be an int k (default limits) and ``walks`` an int (the steps).
+
+    ``sweeps`` and ``grids`` keep the form the user wrote (so the spec writes back as
+    written); they are parsed once, here, into ``resolved_sweeps`` and ``resolved_grids``,
+    which :meth:`evaluate_kwargs` passes on. ``random_k``, ``walks``, ``shift_pairs`` and
+    ``metrics`` are replaced by their typed forms.
     """
 
     samples: int | None = None
@@ -211,12 +226,14 @@ class EvaluationSpec:
     equivariance: bool = False
     seed: int = 0
     shift_pairs: Any = None  # int max_shift | {max_shift, pairs, fill} | ShiftPairsSpec | None
+    resolved_sweeps: tuple[Sweep, ...] = field(default=(), init=False, repr=False, compare=False)
+    resolved_grids: tuple[Grid, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.samples is not None:
             in_range("samples", self.samples, 1)
-        resolve_sweeps(self.sweeps, field="sweeps")
-        resolve_grids(self.grids, field="grids")
+        object.__setattr__(self, "resolved_sweeps", resolve_sweeps(self.sweeps or None, field="sweeps"))
+        object.__setattr__(self, "resolved_grids", resolve_grids(self.grids or None, field="grids"))
         object.__setattr__(self, "random_k", resolve_random_k(self.random_k, field="random_k"))
         object.__setattr__(self, "walks", resolve_walk(self.walks, field="walks"))
         from invariance.harness.shift_pairs import resolve_shift_pairs
@@ -229,7 +246,7 @@ class EvaluationSpec:
 
     def evaluate_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`invariance.harness.evaluate` (all but ``samples``)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "samples"}
-        out["sweeps"] = dict(self.sweeps) or None
-        out["grids"] = dict(self.grids) or None
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init and f.name != "samples"}
+        out["sweeps"] = self.resolved_sweeps or None
+        out["grids"] = self.resolved_grids or None
         return out

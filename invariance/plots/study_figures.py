@@ -142,7 +142,9 @@ def plan_figures(tables: StudyTables) -> Iterator[Planned]:
                       f"Consistency vs shift magnitude, averaging grid {grid!r} over equal rounded "
                       "|(dx, dy)| within each run; band: 95% CI over seeds.",
                       lambda grid=grid: P.plot_radial_curve(inv, grid=grid, palette=pal, dashes=dashes))
-    k = _random_k(evaluate)
+    from invariance.harness.specs import random_k_count  # the harness (and keras) only when planning
+
+    k = random_k_count(evaluate.get("random_k"))
     yield Planned("engstrom", "Spatial robustness (Engstrom et al. 2019)",
                   "Accuracy on clean images (natural), under one random transform per image (random), under "
                   "the worst of k random transforms (worst-of-k) and under the worst point of each grid (grid).",
@@ -163,15 +165,6 @@ def plan_figures(tables: StudyTables) -> Iterator[Planned]:
                   lambda: P.plot_cost(tables.runs, inv, palette=pal))
     yield from _plan_filters(tables)
     yield from _plan_examples(tables, inv, evaluate)
-
-
-def _random_k(evaluate: dict) -> int | None:
-    spec = evaluate.get("random_k")
-    if isinstance(spec, int):
-        return spec
-    if isinstance(spec, dict) and isinstance(spec.get("k"), int):
-        return spec["k"]
-    return None
 
 
 def _learning_table(tables: StudyTables) -> pd.DataFrame | None:

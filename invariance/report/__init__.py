@@ -59,7 +59,8 @@ def build_content(tables) -> ReportContent:
     Args:
         tables: :class:`invariance.plots.study_figures.StudyTables`.
     """
-    from invariance.plots.study_figures import FIGURES_DIR, read_index, _random_k
+    from invariance.harness.specs import random_k_count
+    from invariance.plots.study_figures import FIGURES_DIR, read_index
     from invariance.yaml_io import dump_yaml
 
     study_dir = tables.study_dir
@@ -69,7 +70,7 @@ def build_content(tables) -> ReportContent:
     evaluate = tables.study.get("evaluate") or {}
     per_run = per_run_table(tables.runs, tables.invariance)
     findings = key_findings(tables.runs, tables.invariance, curves=tables.curves,
-                            learning=tables.learning_curves, k=_random_k(evaluate))
+                            learning=tables.learning_curves, k=random_k_count(evaluate.get("random_k")))
     index = read_index(study_dir)
     figure_entries = [FigureEntry(name=f["name"], title=f.get("title", f["name"]), caption=f.get("caption", ""),
                                   png=study_dir / FIGURES_DIR / f["png"])
