@@ -15,10 +15,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from invariance.config import parse_spec
 from invariance.errors import SpecError, in_range
 from invariance.harness.axes import check_axis_name, parse_axis_values
 from invariance.harness.metrics import POINT_METRICS
 from invariance.harness.points import diagonal_walk, grid_points, parse_limits, random_points, sweep_points
+from invariance.harness.shift_pairs import resolve_shift_pairs
 from invariance.seeding import make_rng
 from invariance.transforms import check_fill, check_interpolation
 
@@ -145,15 +147,22 @@ def resolve_grids(obj: Any, *, field: str = "grids") -> tuple[Grid, ...]:
                            "e.g. {translation_map: {dx: '-6:6:1', dy: '-6:6:1'}}", obj)
 
 
-def resolve_random_k(obj: Any, *, field: str = "random_k") -> RandomKSpec | None:
-    """``None``, an int k (default limits), ``{k, limits}`` or a :class:`RandomKSpec`."""
-    from invariance.config import parse_spec
+def resolve_shorthand(cls: type, obj: Any, *, key: str, field: str) -> Any:
+    """``None``, the typed ``cls``, a mapping for it, or an int meaning ``{key: int}``.
 
-    if obj is None or isinstance(obj, RandomKSpec):
+    The one reading of the harness's int shorthands (``random_k: 10`` is ``{k: 10}``,
+    ``walks: 8`` is ``{steps: 8}``).
+    """
+    if obj is None or isinstance(obj, cls):
         return obj
     if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
-        obj = {"k": int(obj)}
-    return parse_spec(RandomKSpec, obj, path=field)
+        obj = {key: int(obj)}
+    return parse_spec(cls, obj, path=field)
+
+
+def resolve_random_k(obj: Any, *, field: str = "random_k") -> RandomKSpec | None:
+    """``None``, an int k (default limits), ``{k, limits}`` or a :class:`RandomKSpec`."""
+    return resolve_shorthand(RandomKSpec, obj, key="k", field=field)
 
 
 def random_k_count(obj: Any, *, field: str = "random_k") -> int | None:
@@ -168,13 +177,7 @@ def random_k_count(obj: Any, *, field: str = "random_k") -> int | None:
 
 def resolve_walk(obj: Any, *, field: str = "walks") -> WalkSpec | None:
     """``None``, an int (steps), ``{steps}`` or a :class:`WalkSpec`."""
-    from invariance.config import parse_spec
-
-    if obj is None or isinstance(obj, WalkSpec):
-        return obj
-    if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
-        obj = {"steps": int(obj)}
-    return parse_spec(WalkSpec, obj, path=field)
+    return resolve_shorthand(WalkSpec, obj, key="steps", field=field)
 
 
 def resolve_metrics(obj: Any, *, field: str = "metrics") -> tuple[str, ...]:
@@ -236,8 +239,6 @@ class EvaluationSpec:
         object.__setattr__(self, "resolved_grids", resolve_grids(self.grids or None, field="grids"))
         object.__setattr__(self, "random_k", resolve_random_k(self.random_k, field="random_k"))
         object.__setattr__(self, "walks", resolve_walk(self.walks, field="walks"))
-        from invariance.harness.shift_pairs import resolve_shift_pairs
-
         object.__setattr__(self, "shift_pairs", resolve_shift_pairs(self.shift_pairs, field="shift_pairs"))
         object.__setattr__(self, "metrics", resolve_metrics(self.metrics))
         check_fill(self.fill)
