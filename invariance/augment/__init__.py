@@ -20,7 +20,7 @@ import importlib
 
 from invariance.augment.catalog import albumentations_names
 from invariance.augment.labels import augmentation_label
-from invariance.augment.sampling import derive_seed, point_ranges, sample_points, sample_points_tensor
+from invariance.augment.sampling import point_ranges, sample_points, sample_points_tensor
 from invariance.augment.spec import (
     AUTO_PATH,
     NONE,
@@ -31,6 +31,7 @@ from invariance.augment.spec import (
     parse_augment_string,
     resolve_augmentation,
 )
+from invariance.seeding import derive_seed
 
 _LAZY = {
     "RandomAffine": "invariance.augment.device",

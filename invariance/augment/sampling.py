@@ -14,9 +14,7 @@ import numpy as np
 
 from invariance.augment.spec import GeometricSpec
 from invariance.errors import SpecError
-from invariance.seeding import derive_seed, make_rng
-
-__all__ = ["derive_seed", "point_ranges", "sample_points", "sample_points_tensor"]
+from invariance.seeding import make_rng
 
 
 def point_ranges(spec: GeometricSpec, *, height: int, width: int) -> np.ndarray:
