@@ -1,7 +1,10 @@
 """Augmentation: typed specs, seeded sampling, and two execution paths.
 
 * :mod:`~invariance.augment.spec`: :class:`AugmentationSpec` (none, geometric ranges, or
-  an albumentations list), :func:`resolve_augmentation`, :func:`augmentation_label`.
+  an albumentations list), :func:`resolve_augmentation`, :func:`execution_path`.
+* :mod:`~invariance.augment.catalog`: the albumentations transforms, checked by introspection.
+* :mod:`~invariance.augment.text`: the CLI string grammar (``geometric:shift=4,...``).
+* :mod:`~invariance.augment.labels`: :func:`augmentation_label`, one short label per spec.
 * :mod:`~invariance.augment.sampling`: drawing transform points (numpy and device twins).
 * :mod:`~invariance.augment.device`: :class:`RandomAffine`, augmentation inside the
   compiled training step.
@@ -15,19 +18,20 @@ from __future__ import annotations
 
 import importlib
 
-from invariance.augment.sampling import derive_seed, point_ranges, sample_points, sample_points_tensor
+from invariance.augment.catalog import albumentations_names
+from invariance.augment.labels import augmentation_label
+from invariance.augment.sampling import point_ranges, sample_points, sample_points_tensor
 from invariance.augment.spec import (
     AUTO_PATH,
     NONE,
     AlbumentationsTransform,
     AugmentationSpec,
     GeometricSpec,
-    albumentations_names,
-    augmentation_label,
     execution_path,
     parse_augment_string,
     resolve_augmentation,
 )
+from invariance.seeding import derive_seed
 
 _LAZY = {
     "RandomAffine": "invariance.augment.device",

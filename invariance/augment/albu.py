@@ -20,9 +20,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from invariance.augment.sampling import derive_seed
 from invariance.augment.spec import AugmentationSpec, GeometricSpec, resolve_augmentation
+from invariance.data import to_float
 from invariance.errors import InvarianceError
+from invariance.seeding import derive_seed
 
 _CV2_INTERPOLATION = {"bilinear": "INTER_LINEAR", "nearest": "INTER_NEAREST"}
 _CV2_BORDER = {"constant": "BORDER_CONSTANT", "wrap": "BORDER_WRAP", "reflect": "BORDER_REFLECT",
@@ -130,4 +131,4 @@ class AlbumentationsBatches(keras.utils.PyDataset):
         compose = self._compose()
         compose.set_random_seed(derive_seed(self.seed, self.epoch, index))
         images = augment_batch(compose, self.x[idx])
-        return images.astype(np.float32) / np.float32(255.0), self.y[idx]
+        return to_float(images), self.y[idx]

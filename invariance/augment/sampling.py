@@ -14,6 +14,7 @@ import numpy as np
 
 from invariance.augment.spec import GeometricSpec
 from invariance.errors import SpecError
+from invariance.seeding import make_rng
 
 
 def point_ranges(spec: GeometricSpec, *, height: int, width: int) -> np.ndarray:
@@ -36,12 +37,6 @@ def point_ranges(spec: GeometricSpec, *, height: int, width: int) -> np.ndarray:
     return np.array([dx, dy, spec.rotate, spec.scale], dtype=np.float64)
 
 
-def _rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
-
-
 def sample_points(rng: Any, n: int, ranges: Any, *, height: int | None = None,
                   width: int | None = None) -> np.ndarray:
     """Draws ``n`` transform points uniformly in a box.
@@ -57,7 +52,7 @@ def sample_points(rng: Any, n: int, ranges: Any, *, height: int | None = None,
         float64 array of shape (n, 4): dx, dy, angle, scale.
     """
     box = _check_box(ranges, height, width)
-    return _rng(rng).uniform(box[:, 0], box[:, 1], size=(int(n), 4))
+    return make_rng(rng).uniform(box[:, 0], box[:, 1], size=(int(n), 4))
 
 
 def sample_points_tensor(seed: Any, n: Any, ranges: Any, *, height: int | None = None,
@@ -93,13 +88,3 @@ def _check_box(ranges: Any, height: int | None, width: int | None) -> np.ndarray
                         box.tolist())
     return box
 
-
-def derive_seed(seed: int, *keys: int) -> int:
-    """A 31-bit seed that depends on ``seed`` and every key, e.g. (seed, epoch, batch).
-
-    Seeding each unit of work from its own coordinates, not from a shared stream, keeps
-    results identical whatever order worker threads run in, and lets a resumed run redraw
-    exactly what an uninterrupted one drew.
-    """
-    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, *(int(k) for k in keys)]).generate_state(1)
-    return int(state[0] & 0x7FFFFFFF)

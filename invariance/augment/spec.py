@@ -1,4 +1,4 @@
-"""Augmentation specs: typed, validated up front, with one short label each.
+"""Augmentation specs: typed, validated up front, resolved from every accepted form.
 
 Three kinds:
 
@@ -9,7 +9,8 @@ Three kinds:
   checked against albumentations itself when the spec is built, so a typo fails before
   anything trains.
 
-Range conventions (geometric):
+Range conventions (geometric; the *bounds* forms and the single-number rule of
+:mod:`invariance.ranges`):
 
 * ``shift: s`` means dx and dy each uniform in ``[-s, s]``; ``shift: [lo, hi]`` uses that
   range for both. Values are pixels, **except that a range whose largest magnitude is
@@ -21,54 +22,26 @@ Range conventions (geometric):
   convention of Keras' ``RandomZoom`` factor and albumentations' ``scale_limit``);
   ``scale: [lo, hi]`` as given (``0 < lo <= hi``).
 
-A geometric spec whose ranges are all the identity resolves to ``none``.
+A geometric spec whose ranges are all the identity resolves to ``none``. The other jobs
+live beside this module: the albumentations catalogue in :mod:`~invariance.augment.catalog`,
+the CLI string grammar in :mod:`~invariance.augment.text`, the labels in
+:mod:`~invariance.augment.labels`.
 """
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import functools
-import inspect
-import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
+from invariance.augment.catalog import build_albumentations_transform
+from invariance.augment.text import read_augment_string
 from invariance.config import parse_spec, to_dict
 from invariance.errors import SpecError, in_range
+from invariance.ranges import parse_bounds
 from invariance.transforms import check_fill, check_interpolation
 
 PATHS = ("auto", "device", "albumentations")
 KINDS = ("none", "geometric", "albumentations")
-
-Range = tuple[float, float]
-
-
-def _as_range(name: str, value: Any, *, single) -> Range:
-    """A number becomes a range through ``single``; a pair is checked for order."""
-    if isinstance(value, (int, float)):
-        return single(float(value))
-    lo, hi = (float(v) for v in value)
-    if lo > hi:
-        raise SpecError(name, "must be [min, max] with min <= max", [lo, hi])
-    return lo, hi
-
-
-def _symmetric(name: str):
-    def single(v: float) -> Range:
-        if v < 0:
-            raise SpecError(name, "a single number r means the range [-r, r] and must be >= 0; "
-                                  "give [min, max] for another range", v)
-        return (-v if v else 0.0), v
-    return single
-
-
-def _scale_single(v: float) -> Range:
-    if not 0 <= v < 1:
-        raise SpecError("scale", "a single number s means the range [1 - s, 1 + s] and must be in [0, 1); "
-                                 "give [min, max] (e.g. [0.8, 1.2]) for another range", v)
-    return 1.0 - v, 1.0 + v
-
 
 @dataclass(frozen=True)
 class GeometricSpec:
@@ -85,13 +58,11 @@ class GeometricSpec:
     path: Literal["auto", "device", "albumentations"] = "auto"
 
     def __post_init__(self):
-        shift = _as_range("shift", self.shift, single=_symmetric("shift"))
-        rotate = _as_range("rotate", self.rotate, single=_symmetric("rotate"))
+        shift = parse_bounds(self.shift, field="shift")
+        rotate = parse_bounds(self.rotate, field="rotate")
         for v in rotate:
             in_range("rotate", v, -360.0, 360.0)
-        scale = _as_range("scale", self.scale, single=_scale_single)
-        if scale[0] <= 0:
-            raise SpecError("scale", "must be [min, max] with 0 < min <= max", list(scale))
+        scale = parse_bounds(self.scale, field="scale", scale=True)
         object.__setattr__(self, "shift", shift)
         object.__setattr__(self, "rotate", rotate)
         object.__setattr__(self, "scale", scale)
@@ -108,64 +79,6 @@ class GeometricSpec:
     def is_identity(self) -> bool:
         """True when every sampled point would be the identity."""
         return self.shift == (0.0, 0.0) and self.rotate == (0.0, 0.0) and self.scale == (1.0, 1.0)
-
-
-# --- albumentations ------------------------------------------------------------------
-
-# Abstract or non-2D classes that subclass BasicTransform but cannot be used on an image.
-_NOT_USABLE = {"BasicTransform", "DualTransform", "ImageOnlyTransform", "NoOp", "Transform3D"}
-
-
-@functools.lru_cache(maxsize=None)
-def albumentations_names() -> tuple[str, ...]:
-    """Names of the albumentations transform classes usable on a 2D image, sorted."""
-    import albumentations as A
-
-    base3d = getattr(A, "Transform3D", None)
-    out = []
-    for name in dir(A):
-        obj = getattr(A, name)
-        if not (isinstance(obj, type) and issubclass(obj, A.BasicTransform)) or name in _NOT_USABLE:
-            continue
-        if inspect.isabstract(obj) or (base3d is not None and issubclass(obj, base3d)):
-            continue
-        out.append(name)
-    return tuple(sorted(out))
-
-
-def build_albumentations_transform(name: str, kwargs: Mapping[str, Any]) -> Any:
-    """Builds ``albumentations.<name>(**kwargs)``; every problem becomes a SpecError.
-
-    Unknown kwargs only warn in albumentations; here they are errors.
-
-    Raises:
-        SpecError: ``name`` is not a usable transform (field ``""``, the parser adds the
-            list position) or albumentations rejects the kwargs (field ``name``).
-    """
-    import albumentations as A
-
-    names = albumentations_names()
-    if name not in names:
-        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        raise SpecError("", f"is not an albumentations transform; {hint}allowed names are {', '.join(names)}", name)
-    cls = getattr(A, name)
-    params = inspect.signature(cls.__init__).parameters
-    accepted = [p for p in params if p != "self" and params[p].kind not in (inspect.Parameter.VAR_POSITIONAL,
-                                                                           inspect.Parameter.VAR_KEYWORD)]
-    unknown = [k for k in kwargs if k not in accepted]
-    if unknown:
-        raise SpecError(name, f"unknown argument {unknown[0]!r}; {name} accepts {', '.join(accepted)}", dict(kwargs))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", UserWarning)
-            return cls(**dict(kwargs))
-    except Exception as err:  # albumentations raises pydantic, Value and Type errors alike
-        lines = [ln.strip() for ln in str(err).splitlines()
-                 if ln.strip() and not ln.strip().startswith("For further information")]
-        detail = "; ".join(lines[:6]) or type(err).__name__
-        raise SpecError(name, f"albumentations rejected the arguments ({detail}); {name} accepts "
-                              f"{', '.join(accepted)}", dict(kwargs)) from None
 
 
 @dataclass(frozen=True)
@@ -334,83 +247,9 @@ def _albu_items(items: Any, *, path: str) -> list[dict[str, Any]]:
     return out
 
 
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_RANGE = re.compile(rf"^\s*({_NUM})\s*(?:-|:|\.\.)\s*({_NUM})\s*$")
-
-
 def parse_augment_string(text: str, *, path: str = "augmentation") -> AugmentationSpec:
-    """Parses the CLI form ``none`` or ``geometric:shift=4,rotate=15,scale=0.9-1.1``.
+    """The spec of a CLI string ``none`` or ``geometric:shift=4,rotate=15,scale=0.9-1.1``.
 
-    A value ``a-b`` (or ``a:b``) is the range [a, b]; a number is a number; anything
-    else (``fill=wrap``) a string.
+    The grammar is :mod:`invariance.augment.text`'s; the mapping it reads is resolved here.
     """
-    text = text.strip()
-    if text.lower() == "none":
-        return NONE
-    kind, sep, rest = text.partition(":")
-    if kind.strip() != "geometric" or not rest.strip():
-        raise SpecError(path, "must be 'none', 'geometric:KEY=VALUE,...' (keys: "
-                        + ", ".join(_GEOMETRIC_KEYS) + "; e.g. geometric:shift=4,rotate=15,scale=0.9-1.1) "
-                        "or a YAML file", text)
-    data: dict[str, Any] = {}
-    for part in rest.split(","):
-        key, eq, raw = part.partition("=")
-        key = key.strip()
-        if not eq or not key:
-            raise SpecError(path, "each item after 'geometric:' must look like key=value", part)
-        data[key] = _parse_value(raw.strip())
-    return resolve_augmentation(data, path=path)
-
-
-def _parse_value(raw: str) -> Any:
-    m = _RANGE.match(raw)
-    if m:
-        return [_number(m.group(1)), _number(m.group(2))]
-    try:
-        return _number(raw)
-    except ValueError:
-        return raw
-
-
-def _number(s: str) -> float | int:
-    v = float(s)
-    return int(v) if v.is_integer() and re.fullmatch(r"[-+]?\d+", s) else v
-
-
-def augmentation_label(spec: Any) -> str:
-    """A short readable label, e.g. ``none``, ``geometric[shift=4,rotate=20,scale=0.8-1.2]``.
-
-    Args:
-        spec: Anything :func:`resolve_augmentation` accepts.
-
-    Returns:
-        The label; defaults (constant fill, bilinear, path auto) are left out.
-    """
-    spec = resolve_augmentation(spec)
-    if spec.kind == "none":
-        return "none"
-    if spec.kind == "albumentations":
-        parts = []
-        for t in spec.albumentations:
-            args = ",".join(f"{k}={_fmt(v)}" for k, v in t.kwargs.items())
-            parts.append(f"{t.name}({args})" if args else t.name)
-        return f"albumentations[{','.join(parts)}]"
-    g = spec.geometric
-    parts = []
-    for name, (lo, hi), identity in (("shift", g.shift, 0.0), ("rotate", g.rotate, 0.0)):
-        if (lo, hi) != (identity, identity):
-            parts.append(f"{name}={_fmt(hi)}" if lo == -hi else f"{name}={_fmt(lo)}-{_fmt(hi)}")
-    if g.scale != (1.0, 1.0):
-        parts.append(f"scale={_fmt(g.scale[0])}-{_fmt(g.scale[1])}")
-    for name, default in (("fill", "constant"), ("interpolation", "bilinear"), ("path", "auto")):
-        if getattr(g, name) != default:
-            parts.append(f"{name}={getattr(g, name)}")
-    return f"geometric[{','.join(parts)}]"
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, (list, tuple)):
-        return "[" + ",".join(_fmt(x) for x in v) + "]"
-    return str(v)
+    return resolve_augmentation(read_augment_string(text, keys=_GEOMETRIC_KEYS, path=path), path=path)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from invariance.curves.powerlaw import PowerLaw, fit_power_law
 from invariance.errors import InvarianceError, SpecError, in_range
+from invariance.seeding import make_rng
 
 PARAMS = ("a", "b", "c")
 
@@ -116,7 +117,7 @@ def bootstrap_fit(df: pd.DataFrame, *, n_boot: int = 200, seed: int | Sequence[i
     _check_level(level)
     sizes = size_means(df, value=value)
     fit_sizes(sizes)  # fails early, with the fit's own message, on a degenerate curve
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     # Draw every size's resamples up front, in ascending-size order, so the replicates
     # depend only on the seed and the data.
     means = np.empty((n_boot, len(sizes.n)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import zlib
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from invariance.curves.bootstrap import (PARAMS, BootstrapFit, SizeMeans, bootst
 from invariance.curves.powerlaw import (MIN_SIZES, PowerLaw, TargetSize, check_target, format_percent,
                                         samples_to_target)
 from invariance.errors import in_range, one_of
+from invariance.seeding import seed_words
 
 CURVES_COLUMNS = (
     "model", "augmentation", "n_runs", "n_sizes", "min_seeds_per_n", "min_n", "max_n",
@@ -141,8 +141,8 @@ def fit_curves(table: pd.DataFrame, *, n_boot: int = 200, seed: int = 0, level: 
 
 
 def curve_seed(seed: int, model: str, augmentation: str) -> list[int]:
-    """The bootstrap seed of one curve: ``seed`` plus a stable hash of its labels."""
-    return [int(seed), zlib.crc32(f"{model}\x1f{augmentation}".encode("utf-8"))]
+    """The bootstrap seed of one curve: ``seed`` plus a stable key of its labels (:func:`invariance.seeding.seed_words`)."""
+    return seed_words(seed, f"{model}\x1f{augmentation}")
 
 
 def resolve_reference(models: Iterable[str], reference: str | None = None, *,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from invariance.errors import SpecError
+from invariance.seeding import make_rng
 
 
 def stratified_order(labels, *, seed: int = 0) -> np.ndarray:
@@ -20,13 +21,13 @@ def stratified_order(labels, *, seed: int = 0) -> np.ndarray:
 
     Args:
         labels: Integer class labels, shape (N,).
-        seed: Seed of ``np.random.default_rng``.
+        seed: Seed of ``invariance.seeding.make_rng`` (``np.random.default_rng``).
 
     Returns:
         int64 array of shape (N,): a permutation of ``0..N-1``.
     """
     labels = _check_labels(labels)
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     classes, inverse = np.unique(labels, return_inverse=True)
     rank = np.empty(len(labels), dtype=np.int64)  # the round in which an index is taken
     for c in range(len(classes)):
@@ -88,7 +89,7 @@ def train_val_split(labels, *, val_fraction: float, seed: int) -> tuple[np.ndarr
     if short > 0:
         # largest remainder first; ties go to the lower class label (stable sort)
         take[np.argsort(-(exact - take), kind="stable")[:short]] += 1
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     val_parts = []
     for c in range(len(classes)):
         members = np.flatnonzero(inverse == c)

@@ -1,27 +1,23 @@
-"""Axis values for sweeps and grids: ``"a:b:step"`` ranges, single numbers and lists.
+"""Axis values for sweeps and grids: the *values* forms of :mod:`invariance.ranges`, per axis.
 
-A range is inclusive at both ends: ``-8:8:1`` is 17 points and ``0.6:1.4:0.1`` is 9 points
-ending exactly at 1.4. Values are computed as ``a + i * step`` and rounded to 10 decimals,
-so float rounding never adds or drops an end point and ``0.6 + 3 * 0.1`` reads 0.9, not
-0.9000000000000001. Every error names the field, the rule and the value received.
+An axis takes a number, a list of numbers or an inclusive range ``"a:b:step"`` (``-8:8:1`` is
+17 points, ``0.6:1.4:0.1`` is 9 points ending exactly at 1.4); the grammar and its rounding
+rules live in :mod:`invariance.ranges`. This module adds the axis names, the scale > 0 check
+and the CLI's ``axis=values`` lists. Every error names the field, the rule and the value received.
 """
 from __future__ import annotations
 
-import math
 import re
-from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from invariance.errors import SpecError, one_of
+from invariance.ranges import MAX_POINTS, parse_values
 from invariance.transforms import AXES
 
-MAX_POINTS = 10_000
-"""The most values one axis may hold; more is almost surely a typo in the step."""
+__all__ = ["MAX_POINTS", "check_axis_name", "parse_assignments", "parse_axis", "parse_axis_values"]
 
-_DECIMALS = 10
-_RANGE_RULE = "must be a number, a list of numbers or an inclusive range 'start:stop:step'"
 # Splits "dx=-3:3:1,dy=[1, 2],angle=5" at the commas that start a new "axis=" assignment.
 _ASSIGNMENT_SPLIT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
 
@@ -47,23 +43,7 @@ def parse_axis(value: Any, *, field: str) -> np.ndarray:
         SpecError: On a non-numeric or non-finite value, an empty list, a zero step, a step
             whose sign points away from ``stop``, or more than ``MAX_POINTS`` values.
     """
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, bool):
-        raise SpecError(field, _RANGE_RULE, value)
-    if isinstance(value, Real):
-        values = [_number(value, field=field, whole=value)]
-    elif isinstance(value, str):
-        values = _parse_text(value, field=field)
-    elif isinstance(value, (list, tuple)):
-        values = [_number(v, field=field, whole=value) for v in value]
-    else:
-        raise SpecError(field, _RANGE_RULE, value)
-    if not values:
-        raise SpecError(field, "must hold at least one value", value)
-    if len(values) > MAX_POINTS:
-        raise SpecError(field, f"must hold at most {MAX_POINTS} values", f"{len(values)} values from {value!r}")
-    return np.asarray(values, dtype=np.float64)
+    return parse_values(value, field=field, max_points=MAX_POINTS)
 
 
 def parse_axis_values(axis: Any, value: Any, *, field: str) -> np.ndarray:
@@ -101,49 +81,3 @@ def parse_assignments(text: str, *, field: str) -> dict[str, str]:
             raise SpecError(field, f"names axis {name!r} twice", text)
         out[name] = raw.strip()
     return out
-
-
-def _parse_text(text: str, *, field: str) -> list[float]:
-    stripped = text.strip()
-    if stripped.startswith("[") and stripped.endswith("]"):
-        inner = stripped[1:-1].strip()
-        return [_number(v, field=field, whole=text) for v in inner.split(",")] if inner else []
-    if ":" not in stripped:
-        if "," in stripped:
-            return [_number(v, field=field, whole=text) for v in stripped.split(",")]
-        return [_number(stripped, field=field, whole=text)]
-    parts = stripped.split(":")
-    if len(parts) != 3:
-        raise SpecError(field, "a range must have three parts 'start:stop:step' (both ends included)", text)
-    start, stop, step = (_number(p, field=field, whole=text) for p in parts)
-    return _inclusive_range(start, stop, step, field=field, text=text)
-
-
-def _inclusive_range(start: float, stop: float, step: float, *, field: str, text: str) -> list[float]:
-    if step == 0:
-        raise SpecError(field, "a range's step must not be 0", text)
-    if (stop - start) * step < 0:
-        direction = "positive" if stop > start else "negative"
-        raise SpecError(field, f"a range's step must be {direction} to go from {start:g} to {stop:g}", text)
-    span = (stop - start) / step
-    # Tolerate rounding in the division (1.4 - 0.6) / 0.1 = 7.999999999999999.
-    count = int(math.floor(span + 1e-9)) + 1
-    if count > MAX_POINTS:
-        raise SpecError(field, f"must hold at most {MAX_POINTS} values", f"{count} values from {text!r}")
-    values = np.round(start + step * np.arange(count), _DECIMALS)
-    if abs(values[-1] - stop) <= 1e-9 * max(1.0, abs(stop)):
-        values[-1] = stop
-    values[values == 0] = 0.0  # no "-0.0" in tables
-    return values.tolist()
-
-
-def _number(raw: Any, *, field: str, whole: Any) -> float:
-    if isinstance(raw, bool):
-        raise SpecError(field, _RANGE_RULE, whole)
-    try:
-        number = float(raw.strip() if isinstance(raw, str) else raw)
-    except (TypeError, ValueError):
-        raise SpecError(field, _RANGE_RULE, whole) from None
-    if not math.isfinite(number):
-        raise SpecError(field, "values must be finite", whole)
-    return number + 0.0  # -0.0 -> 0.0

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from invariance.errors import InvarianceError, SpecError
+from invariance.harness.columns import COLUMNS
+from invariance.harness.inputs import prepare_inputs
 
 _SELECT_HINTS = ("Conv", "Pool")
 
@@ -92,8 +94,6 @@ def equivariance_error(model: Any, x: Any, *, shifts: Iterable[Any] | None = Non
         ``metric="equivariance_error"``, ``layer`` = layer name, ``dx``/``dy`` = input shift,
         ``angle=0``, ``scale=1``, ``n`` = number of images. One row per layer and shift.
     """
-    from invariance.harness.evaluate import COLUMNS, prepare_inputs
-
     x, _ = prepare_inputs(x, np.zeros(len(np.asarray(x)), dtype=np.int64))
     try:
         inputs = model.inputs

@@ -13,7 +13,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from invariance.errors import SpecError
-from invariance.harness.axes import MAX_POINTS, check_axis_name, parse_axis_values
+from invariance.harness.axes import check_axis_name, parse_axis_values
+from invariance.ranges import MAX_POINTS, parse_bounds
+from invariance.seeding import make_rng
 from invariance.transforms import AXES, IDENTITY
 
 MAX_GRID_POINTS = 1_000_000
@@ -68,9 +70,10 @@ def grid_points(axes: Mapping[str, Any], *, field: str = "grid") -> np.ndarray:
 def parse_limits(limits: Mapping[str, Any], *, field: str = "limits") -> np.ndarray:
     """Turns random-draw limits into per-axis ``[low, high]`` bounds.
 
-    A number ``L`` means ``[-L, L]`` for dx, dy and angle and ``[1 - L, 1 + L]`` for scale;
-    a pair ``[low, high]`` (or the string ``"low:high"``) is taken as given. Axes not named
-    stay at identity.
+    Each axis takes the *bounds* forms of :mod:`invariance.ranges`: a number ``L`` means
+    ``[-L, L]`` for dx, dy and angle and ``[1 - L, 1 + L]`` for scale (``0 <= L < 1``); a
+    pair ``[low, high]`` or the text ``"low:high"`` is taken as given. Axes not named stay
+    at identity.
 
     Returns:
         float64 array of shape (4, 2): rows dx, dy, angle, scale; columns low, high.
@@ -79,25 +82,9 @@ def parse_limits(limits: Mapping[str, Any], *, field: str = "limits") -> np.ndar
         raise SpecError(field, "must be a non-empty mapping of axis (dx, dy, angle, scale) to a limit", limits)
     bounds = np.array([[v, v] for v in IDENTITY], dtype=np.float64)
     for name, raw in limits.items():
-        check_axis_name(name, field=f"{field}.{name}")
         sub = f"{field}.{name}"
-        if isinstance(raw, str) and raw.count(":") == 1:
-            raw = raw.split(":")
-        if isinstance(raw, (list, tuple)):
-            if len(raw) != 2:
-                raise SpecError(sub, "must be a number L (symmetric) or a pair [low, high]", raw)
-            low, high = (_float(v, field=sub, whole=raw) for v in raw)
-        else:
-            half = _float(raw, field=sub, whole=raw)
-            if half < 0:
-                raise SpecError(sub, "a symmetric limit must be >= 0", raw)
-            centre = 1.0 if name == "scale" else 0.0
-            low, high = centre - half, centre + half
-        if low > high:
-            raise SpecError(sub, "low must be <= high", raw)
-        if name == "scale" and low <= 0:
-            raise SpecError(sub, "scale limits must stay > 0", raw)
-        bounds[AXES.index(name)] = (low, high)
+        check_axis_name(name, field=sub)
+        bounds[AXES.index(name)] = parse_bounds(raw, field=sub, scale=name == "scale")
     return bounds
 
 
@@ -120,7 +107,7 @@ def random_points(rng: np.random.Generator | int, n_images: int, k: int,
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_POINTS:
         raise SpecError("random_k.k", f"must be an integer between 1 and {MAX_POINTS}", k)
     bounds = limits if isinstance(limits, np.ndarray) else parse_limits(limits, field="random_k.limits")
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    gen = make_rng(rng)
     u = gen.random((int(n_images), int(k), 4))
     return bounds[:, 0] + u * (bounds[:, 1] - bounds[:, 0])
 
@@ -139,15 +126,3 @@ def diagonal_walk(steps: int) -> np.ndarray:
     out = np.tile(np.asarray(IDENTITY, dtype=np.float64), (int(steps) + 1, 1))
     out[:, 0] = out[:, 1] = np.arange(int(steps) + 1)
     return out
-
-
-def _float(raw: Any, *, field: str, whole: Any) -> float:
-    try:
-        if isinstance(raw, bool):
-            raise TypeError
-        value = float(raw.strip() if isinstance(raw, str) else raw)
-    except (TypeError, ValueError):
-        raise SpecError(field, "must be a number L (symmetric) or a pair [low, high]", whole) from None
-    if not np.isfinite(value):
-        raise SpecError(field, "must be finite", whole)
-    return value

@@ -7,9 +7,9 @@ compares each transform against the *untransformed* image; this module measures 
 version, where neither copy is the original.
 
 Each image gets ``pairs`` pairs of integer shifts ``(dx1, dy1), (dx2, dy2)``, every component
-drawn uniformly from ``{-max_shift, ..., max_shift}`` with ``np.random.default_rng([seed,
-STREAM])`` (a stream of its own, so the draws do not repeat those of random-k with the same
-seed). The copies are moved with the shared transform (integer shifts move pixels exactly):
+drawn uniformly from ``{-max_shift, ..., max_shift}`` with ``make_rng(seed, SHIFT_PAIRS)`` of
+:mod:`invariance.seeding` (a stream of its own, so the draws do not repeat those of random-k
+with the same seed). The copies are moved with the shared transform (integer shifts move pixels exactly):
 
 * ``fill: wrap`` (the default) is a circular shift: no content is lost, so a model that only
   looks at the mean intensity is exactly consistent (the known answer of the tests).
@@ -28,12 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from invariance.errors import SpecError, in_range
+from invariance.seeding import SHIFT_PAIRS, make_rng
 from invariance.transforms import check_fill
 
 SWEEP = "shift_pairs"
 METRICS = ("pair_consistency", "pair_accuracy")
-STREAM = 0x5A1F
-"""Second word of the draws' seed: shift pairs use a stream apart from random-k's ``default_rng(seed)``."""
+STREAM = SHIFT_PAIRS
+"""Key of the draws' stream (:data:`invariance.seeding.SHIFT_PAIRS`), apart from random-k's bare seed."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class ShiftPairsSpec:
             float64 (n_images, pairs, 2, 4): per image and pair, the two points
             ``(dx, dy, 0, 1)``.
         """
-        rng = np.random.default_rng([int(seed), STREAM])
+        rng = make_rng(seed, STREAM)
         shifts = rng.integers(-self.max_shift, self.max_shift + 1, size=(n_images, self.pairs, 2, 2))
         out = np.zeros((n_images, self.pairs, 2, 4))
         out[..., :2] = shifts

@@ -15,10 +15,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from invariance.config import parse_spec
 from invariance.errors import SpecError, in_range
 from invariance.harness.axes import check_axis_name, parse_axis_values
 from invariance.harness.metrics import POINT_METRICS
 from invariance.harness.points import diagonal_walk, grid_points, parse_limits, random_points, sweep_points
+from invariance.harness.shift_pairs import resolve_shift_pairs
+from invariance.seeding import make_rng
 from invariance.transforms import check_fill, check_interpolation
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -76,8 +79,8 @@ class RandomKSpec:
         return parse_limits(self.limits, field="limits")
 
     def points(self, n_images: int, seed: int) -> np.ndarray:
-        """float64 (n_images, k, 4), drawn with ``np.random.default_rng(seed)``."""
-        return random_points(np.random.default_rng(seed), n_images, self.k, self.bounds())
+        """float64 (n_images, k, 4), drawn with ``invariance.seeding.make_rng(seed)``."""
+        return random_points(make_rng(seed), n_images, self.k, self.bounds())
 
 
 @dataclass(frozen=True)
@@ -144,26 +147,37 @@ def resolve_grids(obj: Any, *, field: str = "grids") -> tuple[Grid, ...]:
                            "e.g. {translation_map: {dx: '-6:6:1', dy: '-6:6:1'}}", obj)
 
 
-def resolve_random_k(obj: Any, *, field: str = "random_k") -> RandomKSpec | None:
-    """``None``, an int k (default limits), ``{k, limits}`` or a :class:`RandomKSpec`."""
-    from invariance.config import parse_spec
+def resolve_shorthand(cls: type, obj: Any, *, key: str, field: str) -> Any:
+    """``None``, the typed ``cls``, a mapping for it, or an int meaning ``{key: int}``.
 
-    if obj is None or isinstance(obj, RandomKSpec):
+    The one reading of the harness's int shorthands (``random_k: 10`` is ``{k: 10}``,
+    ``walks: 8`` is ``{steps: 8}``).
+    """
+    if obj is None or isinstance(obj, cls):
         return obj
     if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
-        obj = {"k": int(obj)}
-    return parse_spec(RandomKSpec, obj, path=field)
+        obj = {key: int(obj)}
+    return parse_spec(cls, obj, path=field)
+
+
+def resolve_random_k(obj: Any, *, field: str = "random_k") -> RandomKSpec | None:
+    """``None``, an int k (default limits), ``{k, limits}`` or a :class:`RandomKSpec`."""
+    return resolve_shorthand(RandomKSpec, obj, key="k", field=field)
+
+
+def random_k_count(obj: Any, *, field: str = "random_k") -> int | None:
+    """The draws per image ``k`` of a random-k entry in any form :func:`resolve_random_k` takes.
+
+    ``10`` and ``{k: 10, limits: ...}`` give 10, ``{limits: ...}`` the default k, ``None`` None.
+    For readers of a study's ``evaluate:`` section (figure labels, findings).
+    """
+    spec = resolve_random_k(obj, field=field)
+    return None if spec is None else int(spec.k)
 
 
 def resolve_walk(obj: Any, *, field: str = "walks") -> WalkSpec | None:
     """``None``, an int (steps), ``{steps}`` or a :class:`WalkSpec`."""
-    from invariance.config import parse_spec
-
-    if obj is None or isinstance(obj, WalkSpec):
-        return obj
-    if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
-        obj = {"steps": int(obj)}
-    return parse_spec(WalkSpec, obj, path=field)
+    return resolve_shorthand(WalkSpec, obj, key="steps", field=field)
 
 
 def resolve_metrics(obj: Any, *, field: str = "metrics") -> tuple[str, ...]:
@@ -195,6 +209,11 @@ class EvaluationSpec:
     ``samples`` is the number of test images (the first in the fixed stratified order; None:
     all). The other fields are the keyword arguments of :func:`invariance.harness.evaluate`;
     ``random_k`` may be an int k (default limits) and ``walks`` an int (the steps).
+
+    ``sweeps`` and ``grids`` keep the form the user wrote (so the spec writes back as
+    written); they are parsed once, here, into ``resolved_sweeps`` and ``resolved_grids``,
+    which :meth:`evaluate_kwargs` passes on. ``random_k``, ``walks``, ``shift_pairs`` and
+    ``metrics`` are replaced by their typed forms.
     """
 
     samples: int | None = None
@@ -210,16 +229,16 @@ class EvaluationSpec:
     equivariance: bool = False
     seed: int = 0
     shift_pairs: Any = None  # int max_shift | {max_shift, pairs, fill} | ShiftPairsSpec | None
+    resolved_sweeps: tuple[Sweep, ...] = field(default=(), init=False, repr=False, compare=False)
+    resolved_grids: tuple[Grid, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.samples is not None:
             in_range("samples", self.samples, 1)
-        resolve_sweeps(self.sweeps, field="sweeps")
-        resolve_grids(self.grids, field="grids")
+        object.__setattr__(self, "resolved_sweeps", resolve_sweeps(self.sweeps or None, field="sweeps"))
+        object.__setattr__(self, "resolved_grids", resolve_grids(self.grids or None, field="grids"))
         object.__setattr__(self, "random_k", resolve_random_k(self.random_k, field="random_k"))
         object.__setattr__(self, "walks", resolve_walk(self.walks, field="walks"))
-        from invariance.harness.shift_pairs import resolve_shift_pairs
-
         object.__setattr__(self, "shift_pairs", resolve_shift_pairs(self.shift_pairs, field="shift_pairs"))
         object.__setattr__(self, "metrics", resolve_metrics(self.metrics))
         check_fill(self.fill)
@@ -228,7 +247,7 @@ class EvaluationSpec:
 
     def evaluate_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`invariance.harness.evaluate` (all but ``samples``)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "samples"}
-        out["sweeps"] = dict(self.sweeps) or None
-        out["grids"] = dict(self.grids) or None
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init and f.name != "samples"}
+        out["sweeps"] = self.resolved_sweeps or None
+        out["grids"] = self.resolved_grids or None
         return out

@@ -6,24 +6,18 @@ from typing import Sequence
 import keras
 import numpy as np
 
+from invariance import seeding
 from invariance.errors import SpecError
 
 
-class SeedStream:
+class SeedStream(seeding.SeedStream):
     """Distinct, reproducible integer seeds for the initializers of one model.
 
     Keras initializers given the same integer seed return the same values, so every layer
-    needs its own seed. They are drawn in layer-creation order from ``default_rng(seed)``:
-    the same model seed gives the same weights, with no global state touched.
-    With ``seed=None`` every initializer is left unseeded (fresh random weights).
+    needs its own seed. They are drawn in layer-creation order from ``make_rng(seed)``
+    (:class:`invariance.seeding.SeedStream`): the same model seed gives the same weights,
+    with no global state touched. With ``seed=None`` every initializer is left unseeded.
     """
-
-    def __init__(self, seed: int | None):
-        self._rng = None if seed is None else np.random.default_rng(seed)
-
-    def __call__(self) -> int | None:
-        return None if self._rng is None else int(self._rng.integers(0, 2**31 - 1))
-
     def glorot(self) -> keras.initializers.Initializer:
         return keras.initializers.GlorotUniform(seed=self())
 
@@ -50,9 +44,7 @@ def check_num_classes(num_classes: int) -> int:
 
 
 def check_seed(seed: int | None) -> int | None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise SpecError("seed", "must be a non-negative integer or None", seed)
-    return None if seed is None else int(seed)
+    return seeding.check_seed(seed, optional=True)
 
 
 def shape_text(input_shape: Sequence[int]) -> str:

@@ -71,12 +71,13 @@ def plot_example_strip(images: Any, points: Any, *, labels: Sequence[Any] | None
     """
     import keras
 
+    from invariance.data import to_float
     from invariance.transforms import apply, as_points
 
     x = np.asarray(images)
     if x.ndim != 4:
         raise MissingDataError(f"images: must have shape (N, H, W, C); received {x.shape}")
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    x = to_float(x) if x.dtype == np.uint8 else x.astype(np.float32)
     pts = as_points(points)
     n, k = len(x), len(pts)
     strips = [np.clip(keras.ops.convert_to_numpy(apply(x, p, fill=fill, interpolation=interpolation)), 0, 1)

@@ -83,7 +83,6 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
     pal = model_palette(tables.runs["model"]) if "model" in tables.runs.columns else {}
     dashes = augmentation_dashes(tables.runs["augmentation"]) if "augmentation" in tables.runs.columns else {}
     metrics_present = set(inv["metric"]) if "metric" in inv.columns else set()
-    evaluate = tables.study.get("evaluate") or {}
 
     yield Planned("invariance_curves", "Invariance curves",
                   "Accuracy and consistency (the share of test images whose top-1 class is unchanged) as each "
@@ -111,7 +110,7 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
                       f"Consistency vs shift magnitude, averaging grid {grid!r} over equal rounded "
                       "|(dx, dy)| within each run; band: 95% CI over seeds.",
                       lambda grid=grid: P.plot_radial_curve(inv, grid=grid, palette=pal, dashes=dashes))
-    k = _random_k(evaluate)
+    k = tables.random_k
     yield Planned("engstrom", "Spatial robustness (Engstrom et al. 2019)",
                   "Accuracy on clean images (natural), under one random transform per image (random), under "
                   "the worst of k random transforms (worst-of-k) and under the worst point of each grid (grid).",
@@ -133,15 +132,6 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
     inputs = inputs or FigureInputs()
     yield from _plan_filters(tables, inputs)
     yield from _plan_examples(tables, inv, inputs)
-
-
-def _random_k(evaluate: dict) -> int | None:
-    spec = evaluate.get("random_k")
-    if isinstance(spec, int):
-        return spec
-    if isinstance(spec, dict) and isinstance(spec.get("k"), int):
-        return spec["k"]
-    return None
 
 
 def _learning_table(tables: StudyTables) -> pd.DataFrame | None:

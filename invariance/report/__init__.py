@@ -59,16 +59,14 @@ def build_content(tables: StudyTables) -> ReportContent:
     Args:
         tables: The study folder, as :func:`invariance.results.load_study_tables` reads it.
     """
-    from invariance.plots.study_figures import _random_k
     from invariance.yaml_io import dump_yaml
 
     study_dir = tables.study_dir
     name = tables.name
     spec_yaml = tables.study_yaml() or dump_yaml(tables.study)
-    evaluate = tables.study.get("evaluate") or {}
     per_run = per_run_table(tables.runs, tables.invariance)
     findings = key_findings(tables.runs, tables.invariance, curves=tables.curves,
-                            learning=tables.learning_curves, k=_random_k(evaluate))
+                            learning=tables.learning_curves, k=tables.random_k)
     index = read_figure_index(study_dir)
     figure_entries = [FigureEntry(name=f["name"], title=f.get("title", f["name"]), caption=f.get("caption", ""),
                                   png=study_dir / FIGURES_DIR / f["png"])

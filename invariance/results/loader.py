@@ -109,6 +109,12 @@ class StudyTables:
         return parse_spec(EvaluationSpec, self.study.get("evaluate") or {}, path="evaluate")
 
     @property
+    def random_k(self) -> int | None:
+        """Draws per image of the study's random-k evaluation, or None when it has none."""
+        spec = self.evaluation.random_k
+        return None if spec is None else int(spec.k)
+
+    @property
     def dataset(self) -> DatasetRef:
         """The study's dataset reference (name, data_dir, canvas)."""
         return DatasetRef(self.study.get("dataset"), self.study.get("data_dir"), self.study.get("canvas"))

@@ -33,10 +33,11 @@ import keras
 import numpy as np
 import pandas as pd
 
-from invariance.augment import derive_seed, execution_path, resolve_augmentation
-from invariance.augment.spec import augmentation_label
+from invariance.augment import execution_path, resolve_augmentation
+from invariance.augment.labels import augmentation_label
 from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
+from invariance.seeding import check_seed, derive_seed, make_rng
 from invariance.training.callbacks import Divergence, EpochProgress, quiet_retracing
 from invariance.training.evaluation import EVAL_BATCH, final_metrics, run_metrics
 from invariance.training.feed import DeviceBatches, default_feed, to_device
@@ -107,10 +108,6 @@ def reseed_generators(model: keras.Model, seed: int, epoch: int) -> None:
         v.assign(keras.ops.convert_to_tensor([derive_seed(seed, _STATE, epoch, i), 0], dtype=v.dtype))
 
 
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SpecError("seed", "must be a non-negative integer", seed)
-    return int(seed)
 
 
 def resolve_run(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: Any = None,
@@ -123,7 +120,7 @@ def resolve_run(model_spec: Any, dataset: Any, *, n_train: int | None = None, tr
     from invariance.data.subsets import nested_subset
     from invariance.models import model_label, resolve_model_spec
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     mspec = resolve_model_spec(model_spec, path="model")
     tspec = resolve_train_spec(train)
     aspec = resolve_augmentation(augmentation)
@@ -293,7 +290,7 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
         if state.best is not None and state.best["wait"] >= tspec.early_stopping:
             break  # checked first, so a run resumed after it stopped early does not go on
         t0, c0 = time.perf_counter(), time.process_time()
-        order = np.random.default_rng(derive_seed(seed, _ORDER, epoch)).permutation(n_fit)
+        order = make_rng(derive_seed(seed, _ORDER, epoch)).permutation(n_fit)
         reseed_generators(train_model, seed, epoch)
         data = _epoch_data(arrays, order, tspec, aspec, seed=seed, epoch=epoch, path=path, feed=feed,
                            fit_tensors=fit_tensors)
