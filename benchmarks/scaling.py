@@ -145,7 +145,7 @@ def main() -> None:
 
     import keras
 
-    from invariance.harness.evaluate import DEFAULT_BATCH_SIZE
+    from invariance.harness.evaluation import DEFAULT_BATCH_SIZE
     from invariance.provenance import provenance
 
     from invariance.data import load_dataset

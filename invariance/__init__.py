@@ -7,10 +7,9 @@ reads any model the toolkit saved. The other top-level names are imported lazily
 """
 from __future__ import annotations
 
-import importlib
-
 from invariance import backend as _backend
 from invariance.errors import InvarianceError, SpecError
+from invariance.lazy import lazy_exports
 
 _backend.configure()
 # By module name, so that only loading keras loads the zoo (see backend.after_keras_loads).
@@ -41,8 +40,4 @@ _LAZY = {
 
 __all__ = ["InvarianceError", "SpecError", "__version__", *_LAZY]
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'invariance' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

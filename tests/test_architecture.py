@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "invariance"
 #: Lowest first. A unit may import from its own layer and from the layers before it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base utilities", ("invariance", "errors", "config", "io", "yaml_io", "provenance", "backend", "seeding",
-                        "ranges")),
+                        "ranges", "lazy")),
     ("transforms and data", ("transforms", "data")),
     ("models, augment and harness", ("models", "augment", "harness")),
     ("training, curves and analysis", ("training", "curves", "analysis")),

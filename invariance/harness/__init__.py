@@ -2,24 +2,46 @@
 metrics, on any Keras classifier.
 
 Main entry point: :func:`evaluate`, which returns a tidy table with columns ``sweep, dx, dy,
-angle, scale, metric, value, n, layer`` (row conventions in :mod:`invariance.harness.evaluate`).
+angle, scale, metric, value, n, layer`` (row conventions in :mod:`invariance.harness.evaluation`).
 """
-from invariance.harness.axes import MAX_POINTS, check_axis_name, parse_assignments, parse_axis, parse_axis_values
-from invariance.harness.columns import COLUMNS
-from invariance.harness.equivariance import cumulative_strides, equivariance_error, equivariance_layers
-from invariance.harness.evaluate import DEFAULT_BATCH_SIZE, evaluate
-from invariance.harness.inference import Inference, find_embedding
-from invariance.harness.inputs import check_model_fits, evaluation_set, prepare_inputs
-from invariance.harness.metrics import METRICS, POINT_METRICS
-from invariance.harness.points import diagonal_walk, grid_points, parse_limits, random_points, sweep_points
-from invariance.harness.specs import (EvaluationSpec, Grid, RandomKSpec, Sweep, WalkSpec, random_k_count,
-                                      resolve_grids, resolve_metrics, resolve_random_k, resolve_sweeps, resolve_walk)
+from invariance.lazy import lazy_exports
 
-__all__ = [
-    "COLUMNS", "DEFAULT_BATCH_SIZE", "EvaluationSpec", "Grid", "Inference", "MAX_POINTS", "METRICS",
-    "POINT_METRICS", "RandomKSpec", "Sweep", "WalkSpec", "check_axis_name", "check_model_fits",
-    "cumulative_strides", "diagonal_walk", "equivariance_error", "equivariance_layers", "evaluate",
-    "evaluation_set", "find_embedding", "grid_points", "parse_assignments", "parse_axis", "parse_axis_values",
-    "parse_limits", "prepare_inputs", "random_k_count", "random_points", "resolve_grids", "resolve_metrics",
-    "resolve_random_k", "resolve_sweeps", "resolve_walk", "sweep_points",
-]
+# public name -> the module that defines it (loaded on first use: most of the harness needs keras)
+_EXPORTS = {
+    "MAX_POINTS": "invariance.harness.axes",
+    "check_axis_name": "invariance.harness.axes",
+    "parse_assignments": "invariance.harness.axes",
+    "parse_axis": "invariance.harness.axes",
+    "parse_axis_values": "invariance.harness.axes",
+    "COLUMNS": "invariance.harness.columns",
+    "cumulative_strides": "invariance.harness.equivariance",
+    "equivariance_error": "invariance.harness.equivariance",
+    "equivariance_layers": "invariance.harness.equivariance",
+    "DEFAULT_BATCH_SIZE": "invariance.harness.evaluation",
+    "evaluate": "invariance.harness.evaluation",
+    "Inference": "invariance.harness.inference",
+    "find_embedding": "invariance.harness.inference",
+    "check_model_fits": "invariance.harness.inputs",
+    "evaluation_set": "invariance.harness.inputs",
+    "prepare_inputs": "invariance.harness.inputs",
+    "METRICS": "invariance.harness.metrics",
+    "POINT_METRICS": "invariance.harness.metrics",
+    "diagonal_walk": "invariance.harness.points",
+    "grid_points": "invariance.harness.points",
+    "parse_limits": "invariance.harness.points",
+    "random_points": "invariance.harness.points",
+    "sweep_points": "invariance.harness.points",
+    "EvaluationSpec": "invariance.harness.specs",
+    "Grid": "invariance.harness.specs",
+    "RandomKSpec": "invariance.harness.specs",
+    "Sweep": "invariance.harness.specs",
+    "WalkSpec": "invariance.harness.specs",
+    "random_k_count": "invariance.harness.specs",
+    "resolve_grids": "invariance.harness.specs",
+    "resolve_metrics": "invariance.harness.specs",
+    "resolve_random_k": "invariance.harness.specs",
+    "resolve_sweeps": "invariance.harness.specs",
+    "resolve_walk": "invariance.harness.specs",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,7 +1,7 @@
 """The columns of the harness's tidy table, shared by every part that writes rows.
 
 One row per (sweep, point, metric[, layer]); the row conventions are in
-:mod:`invariance.harness.evaluate`.
+:mod:`invariance.harness.evaluation`.
 """
 from __future__ import annotations
 

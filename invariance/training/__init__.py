@@ -4,13 +4,21 @@
 * :func:`train` -> :class:`TrainResult`: one run, optionally in a run directory
   (:class:`RunDir`) that makes it resumable and never redone once finished.
 """
-from invariance.training.evaluation import evaluate_arrays
-from invariance.training.result import TrainResult
-from invariance.training.run_dir import HISTORY_COLUMNS, RunDir
-from invariance.training.spec import OPTIMIZERS, SCHEDULES, TrainSpec, resolve_train_spec
-from invariance.training.trainer import enable_determinism, resolve_run, train
+from invariance.lazy import lazy_exports
 
-__all__ = [
-    "HISTORY_COLUMNS", "OPTIMIZERS", "SCHEDULES", "RunDir", "TrainResult", "TrainSpec", "enable_determinism",
-    "evaluate_arrays", "resolve_run", "resolve_train_spec", "train",
-]
+# public name -> the module that defines it (loaded on first use: the trainer needs keras)
+_EXPORTS = {
+    "evaluate_arrays": "invariance.training.evaluation",
+    "TrainResult": "invariance.training.result",
+    "HISTORY_COLUMNS": "invariance.training.run_dir",
+    "RunDir": "invariance.training.run_dir",
+    "OPTIMIZERS": "invariance.training.spec",
+    "SCHEDULES": "invariance.training.spec",
+    "TrainSpec": "invariance.training.spec",
+    "resolve_train_spec": "invariance.training.spec",
+    "enable_determinism": "invariance.training.trainer",
+    "resolve_run": "invariance.training.trainer",
+    "train": "invariance.training.trainer",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
