@@ -22,7 +22,9 @@ from invariance.errors import SpecError, in_range
 Activation = Literal["relu", "gelu", "tanh", "sigmoid", "elu", "selu", "silu", "swish",
                      "leaky_relu", "mish", "softplus", "linear"]
 Padding = Literal["same", "valid", "full", "circular"]
-Pooling = Literal["none", "max", "avg", "blur"]
+# ``aps*``: adaptive polyphase sampling (invariance.models.aps); ``_blur`` adds the low-pass
+# filter, ``_l1`` ranks the polyphase components by l1 instead of l2 norm.
+Pooling = Literal["none", "max", "avg", "blur", "aps", "aps_blur", "aps_l1", "aps_blur_l1"]
 Head = Literal["flatten", "gap", "gmp"]
 # Where batch norm and pooling sit relative to the activation. ``bn`` is part of the name
 # only when it matters: the two bn-free orders are for models without batch norm.
@@ -68,10 +70,15 @@ class CNNSpec:
         activation: Activation after each convolution and hidden dense layer.
         batch_norm: Batch norm after each convolution (and hidden dense layer).
         order: Order of conv, batch norm, activation and pooling inside a block.
-        pooling: ``none``, ``max``, ``avg`` or ``blur`` (max-blur-pool, Zhang 2019).
-        pool_size: Pooling window (for ``blur``: the window of the stride-1 max pool).
+        pooling: ``none``, ``max``, ``avg``, ``blur`` (max-blur-pool, Zhang 2019), ``aps``
+            (a stride-1 max, then adaptive polyphase sampling; Chaman & Dokmanić 2021) or
+            ``aps_blur`` (max, binomial blur, then APS); ``aps_l1``/``aps_blur_l1`` rank the
+            polyphase components by l1 norm instead of l2. APS pads circularly when
+            ``padding`` is ``circular`` (exact circular-shift invariance with a global
+            pooling head), by reflection otherwise.
+        pool_size: Pooling window (for ``blur`` and ``aps*``: the window of the stride-1 max).
         pool_stride: Pooling stride; None means ``pool_size``.
-        blur_kernel: Size of the binomial low-pass filter of ``blur`` pooling (1 to 7;
+        blur_kernel: Size of the binomial low-pass filter of ``blur``/``aps_blur`` (1 to 7;
             3 is [1, 2, 1], 5 is [1, 4, 6, 4, 1]).
         residual: Residual blocks (ResNet-style; a 1x1 projection when shapes change).
         head: ``flatten`` (flatten + dense), ``gap`` (global average pooling) or ``gmp``
