@@ -3,7 +3,7 @@
 Layers are named like the ``cnn`` family's so that analyses find them: ``block{b}_conv{j}``
 (``block1_conv1`` is the lifting convolution, whose kernel is an ordinary (k, k, Cin, C)
 filter bank), ``block{b}_bn{j}``, ``block{b}_act{j}``, ``block{b}_pool``, then
-``group_pool``, ``gap``/``gmp`` (or ``embedding``), ``head_dense{i}``, ``embedding``,
+``group_pooling``, ``gap``/``gmp`` (or ``embedding``), ``head_dense{i}``, ``embedding``,
 ``head_dropout`` and ``logits``.
 """
 from __future__ import annotations
@@ -85,7 +85,7 @@ def build_gcnn(spec: GCNNSpec, input_shape, num_classes: int, *, seed: int | Non
             layer = keras.layers.MaxPooling2D if spec.pooling == "max" else keras.layers.AveragePooling2D
             x = layer(spec.pool_size, strides=spec.effective_pool_stride, padding="valid",
                       name=f"block{block}_pool")(x)
-    x = P4Pool(spec.group_pool, name="group_pool")(x)
+    x = P4Pool(spec.group_pool, name="group_pooling")(x)
     pool_name = "embedding" if not spec.dense_units else spec.head
     x = {"gap": keras.layers.GlobalAveragePooling2D,
          "gmp": keras.layers.GlobalMaxPooling2D}[spec.head](name=pool_name)(x)
