@@ -206,3 +206,12 @@ def test_p4cnn_round_trips_and_stays_exact(tmp_path):
     x = np.random.default_rng(4).random((2, 28, 28, 1)).astype("float32")
     np.testing.assert_array_equal(_np(again(x)), _np(model(x)))
     np.testing.assert_allclose(_np(again(_turn(x))), _np(model(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_first_layer_filters_of_a_p4cnn_are_its_lifting_filters():
+    from invariance.plots.filters import first_layer_filters
+
+    model = build_model("p4cnn", (28, 28, 1), 10, seed=0)
+    kernels, name, kind = first_layer_filters(model)
+    assert (kernels.shape, name, kind) == ((3, 3, 1, 16), "block1_conv1", "conv")
+    np.testing.assert_array_equal(kernels, _np(model.get_layer("block1_conv1").kernel))
