@@ -28,7 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from invariance.models.layers import binomial_filter
+from invariance.models.layers import binomial_filter, circular_pad
 
 _register = keras.saving.register_keras_serializable(package="invariance")
 
@@ -42,21 +42,7 @@ def pad_end(x, before: int, after: int, mode: str):
         return x
     if mode == "reflect":
         return ops.pad(x, [[0, 0], [before, after], [before, after], [0, 0]], mode="reflect")
-    for axis in (1, 2):
-        parts = []
-        if before:
-            parts.append(_take(x, axis, -before, None))
-        parts.append(x)
-        if after:
-            parts.append(_take(x, axis, None, after))
-        x = ops.concatenate(parts, axis=axis)
-    return x
-
-
-def _take(x, axis, start, stop):
-    index = [slice(None)] * 4
-    index[axis] = slice(start, stop)
-    return x[tuple(index)]
+    return circular_pad(x, ((before, after), (before, after)))
 
 
 def polyphase_components(x, stride: int):
@@ -97,10 +83,7 @@ def aps_downsample(x, *, stride: int = 2, norm: str = "l2", padding: str = "circ
         if padding == "reflect":
             x = ops.pad(x, [[0, 0], [0, extra_h], [0, extra_w], [0, 0]], mode="reflect")
         else:
-            if extra_h:
-                x = ops.concatenate([x, x[:, :extra_h]], axis=1)
-            if extra_w:
-                x = ops.concatenate([x, x[:, :, :extra_w]], axis=2)
+            x = circular_pad(x, ((0, extra_h), (0, extra_w)))
     components = polyphase_components(x, stride)
     index = select_first_max(component_norms(components, norm))
     out = components[:, 0]

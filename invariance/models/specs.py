@@ -47,8 +47,23 @@ def _units(value: int | tuple[int, ...]) -> tuple[int, ...]:
     return tuple(value)
 
 
+class _Blocks:
+    """Block widths and pooling stride shared by the convolutional families' specs."""
+
+    @property
+    def block_channels(self) -> tuple[int, ...]:
+        """Output channels of each block, shape (depth,)."""
+        if isinstance(self.channels, int):
+            return tuple(int(round(self.channels * self.channel_multiplier ** i)) for i in range(self.depth))
+        return tuple(self.channels)
+
+    @property
+    def effective_pool_stride(self) -> int:
+        return self.pool_size if self.pool_stride is None else self.pool_stride
+
+
 @dataclass(frozen=True)
-class CNNSpec:
+class CNNSpec(_Blocks):
     """A plain convolutional network: ``depth`` blocks, then a head.
 
     Each block is ``convs_per_block`` convolutions (each followed by optional batch norm and
@@ -140,17 +155,6 @@ class CNNSpec:
                 raise SpecError("order", "must be 'conv_bn_act_pool' or 'conv_act_pool' when residual is "
                                 "true (post-activation residual blocks)", self.order)
 
-    @property
-    def block_channels(self) -> tuple[int, ...]:
-        """Output channels of each block, shape (depth,)."""
-        if isinstance(self.channels, int):
-            return tuple(int(round(self.channels * self.channel_multiplier ** i)) for i in range(self.depth))
-        return tuple(self.channels)
-
-    @property
-    def effective_pool_stride(self) -> int:
-        return self.pool_size if self.pool_stride is None else self.pool_stride
-
 
 @dataclass(frozen=True)
 class MLPSpec:
@@ -217,7 +221,7 @@ class ViTSpec:
 
 
 @dataclass(frozen=True)
-class GCNNSpec:
+class GCNNSpec(_Blocks):
     """A p4 group-equivariant CNN (Cohen & Welling 2016): exactly invariant to quarter turns.
 
     Block 1 starts with a lifting convolution, every other convolution is a p4 group
@@ -287,17 +291,6 @@ class GCNNSpec:
         object.__setattr__(self, "dense_units", _units(self.dense_units))
         _positive_ints("dense_units", self.dense_units, 65536)
         in_range("dropout", self.dropout, 0.0, 0.95)
-
-    @property
-    def block_channels(self) -> tuple[int, ...]:
-        """Group channels of each block, shape (depth,)."""
-        if isinstance(self.channels, int):
-            return tuple(int(round(self.channels * self.channel_multiplier ** i)) for i in range(self.depth))
-        return tuple(self.channels)
-
-    @property
-    def effective_pool_stride(self) -> int:
-        return self.pool_size if self.pool_stride is None else self.pool_stride
 
 
 ModelSpec = Union[CNNSpec, MLPSpec, ViTSpec, GCNNSpec]
