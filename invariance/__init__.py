@@ -13,7 +13,7 @@ from invariance.lazy import lazy_exports
 
 _backend.configure()
 # By module name, so that only loading keras loads the zoo (see backend.after_keras_loads).
-_backend.after_keras_loads("invariance.models.layers")
+_backend.after_keras_loads("invariance.models.layers", "invariance.models.aps", "invariance.models.group")
 
 __version__ = "0.1.0"
 

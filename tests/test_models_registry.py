@@ -26,6 +26,8 @@ EXPECTED = {
     "allconv": dict(family="cnn", embedding=128, convs=6, pools=0),
     "vgg_tiny": dict(family="cnn", embedding=128, convs=6, pools=3),
     "resnet_tiny": dict(family="cnn", embedding=64, convs=6, pools=0),
+    "cnn_aps": dict(family="cnn", embedding=128, convs=2, pools=2),
+    "p4cnn": dict(family="gcnn", embedding=128, convs=2, pools=2),
     "mlp": dict(family="mlp", embedding=128, convs=0, pools=0),
     "vit_tiny": dict(family="vit", embedding=64, convs=0, pools=0),
 }
@@ -37,6 +39,9 @@ VARIANTS = {
     "circular_gmp": {"family": "cnn", "padding": "circular", "head": "gmp", "dense_units": 0},
     "full_avg_bn": {"family": "cnn", "padding": "full", "pooling": "avg", "batch_norm": True,
                     "order": "conv_act_bn_pool", "kernel_size": 5, "dropout": 0.1},
+    "aps_blur_l1_same": {"preset": "cnn_pool", "pooling": "aps_blur_l1", "blur_kernel": 5},
+    "p4_bn_avg_circular": {"preset": "p4cnn", "batch_norm": True, "pooling": "avg", "padding": "circular",
+                           "group_pool": "mean", "head": "gmp", "convs_per_block": 2},
     "vit_gap": {"preset": "vit_tiny", "pool": "gap", "depth": 1, "dropout": 0.1},
     "mlp_bn": {"preset": "mlp", "batch_norm": True, "hidden": [32]},
     "linear": {"preset": "mlp", "hidden": []},
@@ -152,7 +157,7 @@ def test_overrides_and_families():
     assert resolve_model_spec({"family": "cnn", "channels": [8, 8, 16], "depth": 3}).block_channels == (8, 8, 16)
     assert resolve_model_spec({"preset": "cnn_pool", "dense_units": 64}).dense_units == (64,)
     assert resolve_model_spec({"preset": "cnn_pool", "dense_units": 0}).dense_units == ()
-    assert set(FAMILIES) == {"cnn", "mlp", "vit"}
+    assert set(FAMILIES) == {"cnn", "gcnn", "mlp", "vit"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -11,6 +11,7 @@ from invariance.data.dataset import Dataset, pad_to_canvas, to_float
 from invariance.data.loader import clear_cache, dataset_status, load_dataset
 from invariance.data.sources import DATASETS, DatasetSource, Location, locate, register_dataset
 from invariance.data.subsets import nested_subset, stratified_order, train_val_split
+from invariance.data import rotated  # noqa: F401,E402  (registers the rotated variants)
 
 __all__ = [
     "DATASETS",

@@ -74,12 +74,18 @@ def dataset_status(*, data_dir: str | os.PathLike | None = None) -> list[dict]:
         if loc is not None:
             row["source"] = str(loc.path)
             try:
-                ds = _cached_dataset(name, loc, loc.stamp(), None)
+                if source.derive is None:
+                    ds = _cached_dataset(name, loc, loc.stamp(), None)
+                else:  # a variant: count the files it reads; deriving it (e.g. rotating) waits for a load
+                    arrays = _cached_arrays(loc, loc.stamp())
             except InvarianceError as err:
                 row["error"] = str(err)
             else:
-                row.update(available=True, n_train=len(ds.y_train), n_test=len(ds.y_test),
-                           image_shape=list(ds.image_shape), num_classes=ds.num_classes)
+                if source.derive is None:
+                    row.update(available=True, n_train=len(ds.y_train), n_test=len(ds.y_test),
+                               image_shape=list(ds.image_shape), num_classes=ds.num_classes)
+                else:
+                    row.update(available=True, n_train=len(arrays[1]), n_test=len(arrays[3]))
         rows.append(row)
     return rows
 
@@ -122,7 +128,10 @@ def _build(name, arrays, source: str, canvas, *, display: str, validated: bool =
     else:
         k = int(max(y_train.max(), y_test.max())) + 1
         class_names = tuple(str(i) for i in range(k))
-    if canvas is not None:
+    derive = DATASETS[name].derive if name in DATASETS else None
+    if derive is not None:
+        x_train, x_test, canvas = derive(x_train, x_test, canvas)
+    elif canvas is not None:
         x_train, x_test = pad_to_canvas(x_train, canvas), pad_to_canvas(x_test, canvas)
     arrays = []
     for a in (x_train, y_train, x_test, y_test):

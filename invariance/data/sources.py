@@ -164,6 +164,9 @@ class DatasetSource:
         keras_module: ``keras.datasets.<keras_module>.load_data`` downloads it; None when
             it is never downloaded (bundled data).
         how_to_get: Sentences telling a user how to make it available offline.
+        derive: For a variant of another dataset (e.g. rotated): ``derive(x_train, x_test,
+            canvas) -> (x_train, x_test, canvas)`` turns the read (unpadded) images into the
+            variant's, on its canvas; None for a dataset used as read.
     """
 
     name: str
@@ -173,6 +176,7 @@ class DatasetSource:
     locations: Callable[[Path | None], list[Location]]
     keras_module: str | None
     how_to_get: str
+    derive: Callable | None = None
 
 
 DATASETS: dict[str, DatasetSource] = {}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 
 from invariance.models.presets import DESCRIPTIONS, PRESETS
-from invariance.models.specs import CNNSpec, MLPSpec, ModelSpec, ViTSpec
+from invariance.models.specs import CNNSpec, GCNNSpec, MLPSpec, ModelSpec, ViTSpec
 
 # public name -> the module of the zoo that defines it
 _ZOO_NAMES = {
@@ -26,12 +26,13 @@ _ZOO_NAMES = {
     "model_label": "registry", "register_model": "registry", "register_preset": "registry",
     "FAMILIES": "registry", "model_cost": "cost", "register_cost": "cost", "load_model": "io",
     "save_model": "io", "BlurPool2D": "layers", "CircularPad2D": "layers", "ClassToken": "layers",
-    "PositionEmbedding": "layers", "TokenPooling": "layers",
+    "PositionEmbedding": "layers", "TokenPooling": "layers", "APSPool2D": "aps", "P4Lift2D": "group",
+    "P4Conv2D": "group", "P4Pool": "group", "P4BatchNormalization": "group",
 }
 # Loaded together: the families register themselves with the registry on import.
-_ZOO_MODULES = ("layers", "registry", "cnn", "mlp", "vit", "cost", "io")
+_ZOO_MODULES = ("layers", "aps", "group", "registry", "cnn", "gcnn", "mlp", "vit", "cost", "io")
 
-__all__ = ["CNNSpec", "DESCRIPTIONS", "MLPSpec", "ModelSpec", "PRESETS", "ViTSpec", *_ZOO_NAMES]
+__all__ = ["CNNSpec", "DESCRIPTIONS", "GCNNSpec", "MLPSpec", "ModelSpec", "PRESETS", "ViTSpec", *_ZOO_NAMES]
 
 
 def __getattr__(name: str):

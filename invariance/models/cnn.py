@@ -10,6 +10,7 @@ from __future__ import annotations
 import keras
 
 from invariance.errors import SpecError
+from invariance.models.aps import APSPool2D
 from invariance.models._common import SeedStream, classifier_head, shape_text
 from invariance.models.layers import BlurPool2D, CircularPad2D
 from invariance.models.registry import register_model
@@ -78,6 +79,11 @@ def _pool_size(spec: CNNSpec, n: int) -> int | None:
         dense = n - p + 1
         pad_after = spec.blur_kernel - 1 - (spec.blur_kernel - 1) // 2
         return -(-dense // s) if pad_after < dense else None  # reflect needs pad < size
+    if spec.pooling.startswith("aps"):
+        # Size-preserving max and blur (padded by k - 1 < n), then ceil(n / s) by APS.
+        if "blur" in spec.pooling and spec.blur_kernel - 1 - (spec.blur_kernel - 1) // 2 >= n:
+            return None
+        return -(-n // s)
     return (n - p) // s + 1
 
 
@@ -162,5 +168,9 @@ def _pool(x, spec: CNNSpec, name: str):
     size, stride = spec.pool_size, spec.effective_pool_stride
     if spec.pooling == "blur":
         return BlurPool2D(size, stride, spec.blur_kernel, name=name)(x)
+    if spec.pooling.startswith("aps"):
+        return APSPool2D(size, stride, spec.blur_kernel if "blur" in spec.pooling else 1,
+                         norm="l1" if spec.pooling.endswith("_l1") else "l2",
+                         padding="circular" if spec.padding == "circular" else "reflect", name=name)(x)
     layer = keras.layers.MaxPooling2D if spec.pooling == "max" else keras.layers.AveragePooling2D
     return layer(size, strides=stride, padding="valid", name=name)(x)

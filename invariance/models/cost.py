@@ -3,7 +3,9 @@
 MACs are counted by walking the model's layers and reading the shapes of each call, so the
 count is exact for the layers that do the arithmetic: convolutions (plain, depthwise,
 separable, transposed), dense and einsum-dense layers, multi-head attention (projections
-and both attention products) and the zoo's BlurPool2D. As in common counters (fvcore,
+and both attention products), the zoo's BlurPool2D, APSPool2D (its blur and l2 norms) and p4
+group convolutions (4x a plain convolution with the same kernel: the bank runs at 4
+rotations). As in common counters (fvcore,
 ptflops), activations, normalisation, pooling and additions count zero.
 A new layer type gets a cost with :func:`register_cost`.
 """
@@ -15,6 +17,8 @@ from typing import Callable, Sequence
 import keras
 import numpy as np
 
+from invariance.models.aps import APSPool2D
+from invariance.models.group import P4Conv2D, P4Lift2D, ROTATIONS
 from invariance.models.layers import BlurPool2D
 
 Shape = Sequence[int | None]
@@ -145,6 +149,25 @@ def _attention_cost(layer, inputs, outputs) -> int:
 def _blur_cost(layer, inputs, outputs) -> int:
     # The max pool compares, the depthwise blur multiplies.
     return _positions(layer, outputs[0]) * outputs[0][-1] * layer.filter_size ** 2
+
+
+@register_cost(P4Lift2D, P4Conv2D)
+def _p4_cost(layer, inputs, outputs) -> int:
+    # The stored filter bank is applied at 4 rotations: 4x a plain conv with that kernel.
+    return ROTATIONS * _positions(layer, outputs[0]) * _prod(layer.kernel.shape)
+
+
+@register_cost(APSPool2D)
+def _aps_cost(layer, inputs, outputs) -> int:
+    # Full-resolution blur (depthwise, stride 1), then one square per element for the l2 norms
+    # (the l1 norm and the max compare and add only).
+    s = layer.strides
+    c = int(inputs[0][-1])
+    h, w = (-(-int(v) // s) * s for v in inputs[0][1:3])  # after the pad to a multiple of s
+    positions = _prod(inputs[0][1:3])
+    blur = positions * c * layer.filter_size ** 2 if layer.filter_size > 1 else 0
+    norms = h * w * c if layer.norm == "l2" and s > 1 else 0
+    return blur + norms
 
 
 def einsum_macs(equation: str, input_shape: Shape, kernel_shape: Shape) -> int:

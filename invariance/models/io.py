@@ -6,7 +6,9 @@ from pathlib import Path
 
 import keras
 
-import invariance.models.layers  # noqa: F401  (registers the custom layers before loading)
+import invariance.models.aps  # noqa: F401  (these three register the custom layers before loading)
+import invariance.models.group  # noqa: F401
+import invariance.models.layers  # noqa: F401
 from invariance.errors import InvarianceError
 from invariance.io import write_with
 

@@ -115,17 +115,7 @@ class CircularPad2D(keras.layers.Layer):
         self.padding = tuple(_pair(p) for p in padding)
 
     def call(self, inputs):
-        x = inputs
-        for axis, (before, after) in zip((1, 2), self.padding):
-            parts = []
-            if before:
-                parts.append(_slice(x, axis, -before, None))
-            parts.append(x)
-            if after:
-                parts.append(_slice(x, axis, None, after))
-            if len(parts) > 1:
-                x = ops.concatenate(parts, axis=axis)
-        return x
+        return circular_pad(inputs, self.padding)
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -134,6 +124,20 @@ class CircularPad2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+
+
+def circular_pad(x, padding):
+    """Wrap-around padding of NHWC ``x`` by ``((top, bottom), (left, right))``."""
+    for axis, (before, after) in zip((1, 2), padding):
+        parts = []
+        if before:
+            parts.append(_slice(x, axis, -before, None))
+        parts.append(x)
+        if after:
+            parts.append(_slice(x, axis, None, after))
+        if len(parts) > 1:
+            x = ops.concatenate(parts, axis=axis)
+    return x
 
 
 def _slice(x, axis, start, stop):

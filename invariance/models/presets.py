@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from invariance.models.specs import CNNSpec, MLPSpec, ModelSpec, ViTSpec
+from invariance.models.specs import CNNSpec, GCNNSpec, MLPSpec, ModelSpec, ViTSpec
 
 
 def named(name: str, spec: ModelSpec) -> ModelSpec:
@@ -39,6 +39,16 @@ PRESETS: dict[str, ModelSpec] = {
     # He et al. 2016, shrunk: residual blocks with batch norm, strided downsampling, GAP head.
     "resnet_tiny": CNNSpec(depth=3, channels=16, channel_multiplier=2.0, convs_per_block=2, stride=2,
                            batch_norm=True, residual=True, pooling="none", head="gap", dense_units=0),
+    # Chaman & Dokmanic 2021: cnn_pool with circular padding, a stride-1 max then adaptive
+    # polyphase sampling, and a GAP head: exactly invariant to circular shifts.
+    "cnn_aps": CNNSpec(depth=2, channels=32, channel_multiplier=2.0, kernel_size=3, padding="circular",
+                       activation="relu", pooling="aps", pool_size=2, head="gap",
+                       dense_units=128, dropout=0.25),
+    # Cohen & Welling 2016: the p4 twin of cnn_pool[head=gap] with half the channels (16, 32 group
+    # channels), so the convolutions hold the same parameters and cost 4x the MACs.
+    "p4cnn": GCNNSpec(depth=2, channels=16, channel_multiplier=2.0, kernel_size=3, padding="same",
+                      pooling="max", pool_size=2, group_pool="max", head="gap", dense_units=128,
+                      dropout=0.25),
     "mlp": MLPSpec(hidden=(256, 128), dropout=0.2),
     # Dosovitskiy et al. 2021, shrunk: 4x4 patches divide 28, 32 and 36.
     "vit_tiny": ViTSpec(patch_size=4, width=64, depth=3, heads=4, mlp_ratio=2.0, pool="cls"),
@@ -54,6 +64,8 @@ DESCRIPTIONS: dict[str, str] = {
     "allconv": "all-convolutional: stride-2 convs instead of pooling, GAP head",
     "vgg_tiny": "VGG-style: 3 blocks of two 3x3 convs + max pooling",
     "resnet_tiny": "ResNet-style: 3 residual blocks with batch norm, GAP head",
+    "cnn_aps": "cnn_pool with circular padding, APS pooling and a GAP head: exact circular-shift invariance",
+    "p4cnn": "p4 group CNN (16, 32 group channels), 2x2 max pooling, GAP head: exact quarter-turn invariance",
     "mlp": "multilayer perceptron, hidden 256-128, no convolutions",
     "vit_tiny": "Vision Transformer: 4x4 patches, width 64, 3 blocks, 4 heads",
 }

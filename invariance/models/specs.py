@@ -22,7 +22,9 @@ from invariance.errors import SpecError, in_range
 Activation = Literal["relu", "gelu", "tanh", "sigmoid", "elu", "selu", "silu", "swish",
                      "leaky_relu", "mish", "softplus", "linear"]
 Padding = Literal["same", "valid", "full", "circular"]
-Pooling = Literal["none", "max", "avg", "blur"]
+# ``aps*``: adaptive polyphase sampling (invariance.models.aps); ``_blur`` adds the low-pass
+# filter, ``_l1`` ranks the polyphase components by l1 instead of l2 norm.
+Pooling = Literal["none", "max", "avg", "blur", "aps", "aps_blur", "aps_l1", "aps_blur_l1"]
 Head = Literal["flatten", "gap", "gmp"]
 # Where batch norm and pooling sit relative to the activation. ``bn`` is part of the name
 # only when it matters: the two bn-free orders are for models without batch norm.
@@ -45,8 +47,23 @@ def _units(value: int | tuple[int, ...]) -> tuple[int, ...]:
     return tuple(value)
 
 
+class _Blocks:
+    """Block widths and pooling stride shared by the convolutional families' specs."""
+
+    @property
+    def block_channels(self) -> tuple[int, ...]:
+        """Output channels of each block, shape (depth,)."""
+        if isinstance(self.channels, int):
+            return tuple(int(round(self.channels * self.channel_multiplier ** i)) for i in range(self.depth))
+        return tuple(self.channels)
+
+    @property
+    def effective_pool_stride(self) -> int:
+        return self.pool_size if self.pool_stride is None else self.pool_stride
+
+
 @dataclass(frozen=True)
-class CNNSpec:
+class CNNSpec(_Blocks):
     """A plain convolutional network: ``depth`` blocks, then a head.
 
     Each block is ``convs_per_block`` convolutions (each followed by optional batch norm and
@@ -68,10 +85,15 @@ class CNNSpec:
         activation: Activation after each convolution and hidden dense layer.
         batch_norm: Batch norm after each convolution (and hidden dense layer).
         order: Order of conv, batch norm, activation and pooling inside a block.
-        pooling: ``none``, ``max``, ``avg`` or ``blur`` (max-blur-pool, Zhang 2019).
-        pool_size: Pooling window (for ``blur``: the window of the stride-1 max pool).
+        pooling: ``none``, ``max``, ``avg``, ``blur`` (max-blur-pool, Zhang 2019), ``aps``
+            (a stride-1 max, then adaptive polyphase sampling; Chaman & Dokmanić 2021) or
+            ``aps_blur`` (max, binomial blur, then APS); ``aps_l1``/``aps_blur_l1`` rank the
+            polyphase components by l1 norm instead of l2. APS pads circularly when
+            ``padding`` is ``circular`` (exact circular-shift invariance with a global
+            pooling head), by reflection otherwise.
+        pool_size: Pooling window (for ``blur`` and ``aps*``: the window of the stride-1 max).
         pool_stride: Pooling stride; None means ``pool_size``.
-        blur_kernel: Size of the binomial low-pass filter of ``blur`` pooling (1 to 7;
+        blur_kernel: Size of the binomial low-pass filter of ``blur``/``aps_blur`` (1 to 7;
             3 is [1, 2, 1], 5 is [1, 4, 6, 4, 1]).
         residual: Residual blocks (ResNet-style; a 1x1 projection when shapes change).
         head: ``flatten`` (flatten + dense), ``gap`` (global average pooling) or ``gmp``
@@ -132,17 +154,6 @@ class CNNSpec:
             if self.order not in ("conv_bn_act_pool", "conv_act_pool"):
                 raise SpecError("order", "must be 'conv_bn_act_pool' or 'conv_act_pool' when residual is "
                                 "true (post-activation residual blocks)", self.order)
-
-    @property
-    def block_channels(self) -> tuple[int, ...]:
-        """Output channels of each block, shape (depth,)."""
-        if isinstance(self.channels, int):
-            return tuple(int(round(self.channels * self.channel_multiplier ** i)) for i in range(self.depth))
-        return tuple(self.channels)
-
-    @property
-    def effective_pool_stride(self) -> int:
-        return self.pool_size if self.pool_stride is None else self.pool_stride
 
 
 @dataclass(frozen=True)
@@ -209,7 +220,80 @@ class ViTSpec:
         in_range("dropout", self.dropout, 0.0, 0.95)
 
 
-ModelSpec = Union[CNNSpec, MLPSpec, ViTSpec]
+@dataclass(frozen=True)
+class GCNNSpec(_Blocks):
+    """A p4 group-equivariant CNN (Cohen & Welling 2016): exactly invariant to quarter turns.
+
+    Block 1 starts with a lifting convolution, every other convolution is a p4 group
+    convolution; ``depth`` blocks of ``convs_per_block`` convolutions each end in optional
+    spatial pooling. Then the 4 rotation planes are pooled (``group_pool``), a global
+    spatial pooling (``head``) follows, and the dense head. ``channels`` counts group
+    channels: each is 4 planes, so a p4 layer with C channels holds the parameters of a plain
+    layer with 2C channels and, at 2x fewer channels than a plain twin, costs 4x its MACs.
+
+    Attributes:
+        group: ``p4`` (translations and quarter turns).
+        depth: Number of blocks, 1 to 6.
+        channels: Group channels per block (one per block, or a base grown by ``channel_multiplier``).
+        channel_multiplier: Growth factor per block when ``channels`` is a single int.
+        convs_per_block: Convolutions per block, 1 to 4.
+        kernel_size: Odd square kernel size (an even one has no centre and breaks the symmetry).
+        padding: ``same``, ``valid`` or ``circular``.
+        activation: Activation after each convolution and hidden dense layer.
+        batch_norm: Batch norm after each convolution, shared by the 4 planes of a group channel.
+        pooling: Spatial pooling after each block: ``none``, ``max`` or ``avg``. Exactness
+            needs windows that tile the map symmetrically, ``(size - pool_size) % stride == 0``
+            (28 -> 14 -> 7 does; a third pool of 7 would not, and is refused).
+        pool_size: Pooling window.
+        pool_stride: Pooling stride; None means ``pool_size``.
+        group_pool: ``max`` or ``mean`` over the 4 rotations before the head.
+        head: ``gap`` or ``gmp`` (global average or max pooling); a flatten head would not be invariant.
+        dense_units: Hidden dense widths in the head: 0 for none, a width, or a list.
+        dropout: Dropout rate before the logits.
+    """
+
+    family: Literal["gcnn"] = "gcnn"
+    preset: str | None = None
+    group: Literal["p4"] = "p4"
+    depth: int = 2
+    channels: int | tuple[int, ...] = 16
+    channel_multiplier: float = 2.0
+    convs_per_block: int = 1
+    kernel_size: int = 3
+    padding: Literal["same", "valid", "circular"] = "same"
+    activation: Activation = "relu"
+    batch_norm: bool = False
+    pooling: Literal["none", "max", "avg"] = "max"
+    pool_size: int = 2
+    pool_stride: int | None = None
+    group_pool: Literal["max", "mean"] = "max"
+    head: Literal["gap", "gmp"] = "gap"
+    dense_units: int | tuple[int, ...] = 0
+    dropout: float = 0.0
+
+    def __post_init__(self):
+        in_range("depth", self.depth, 1, 6)
+        if isinstance(self.channels, int):
+            in_range("channels", self.channels, 1, MAX_CHANNELS)
+        elif len(self.channels) != self.depth:
+            raise SpecError("channels", f"must have one entry per block (depth={self.depth}) "
+                            "or be a single base width", list(self.channels))
+        in_range("channel_multiplier", self.channel_multiplier, 0.25, 4.0)
+        _positive_ints("channels", self.block_channels)
+        in_range("convs_per_block", self.convs_per_block, 1, 4)
+        in_range("kernel_size", self.kernel_size, 1, 15)
+        if self.kernel_size % 2 == 0:
+            raise SpecError("kernel_size", "must be odd (an even kernel has no centre, so 'same' padding "
+                            "is uneven and quarter turns are no longer exact)", self.kernel_size)
+        in_range("pool_size", self.pool_size, 1, 8)
+        if self.pool_stride is not None:
+            in_range("pool_stride", self.pool_stride, 1, 8)
+        object.__setattr__(self, "dense_units", _units(self.dense_units))
+        _positive_ints("dense_units", self.dense_units, 65536)
+        in_range("dropout", self.dropout, 0.0, 0.95)
+
+
+ModelSpec = Union[CNNSpec, MLPSpec, ViTSpec, GCNNSpec]
 
 
 def overridden_fields(spec, base) -> dict:

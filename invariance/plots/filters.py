@@ -27,7 +27,7 @@ def first_layer_filters(model: Any) -> tuple[np.ndarray, str, str]:
     """The first layer's filters of a model, as images.
 
     The layer named ``patch_embedding`` if there is one (a ViT's patch filters), else the
-    first Conv2D in network order, else a first Dense layer fed the flattened image (an MLP's
+    first Conv2D (or a p4 CNN's lifting convolution) in network order, else a first Dense layer fed the flattened image (an MLP's
     templates).
 
     Args:
@@ -47,8 +47,12 @@ def first_layer_filters(model: Any) -> tuple[np.ndarray, str, str]:
     if PATCH_EMBEDDING in by_name and isinstance(by_name[PATCH_EMBEDDING], keras.layers.Conv2D):
         layer = by_name[PATCH_EMBEDDING]
         return _kernel(layer), layer.name, "patch"
+    from invariance.models.group import P4Lift2D
+
     for layer in layers:
         if isinstance(layer, keras.layers.Conv2D) and not isinstance(layer, keras.layers.DepthwiseConv2D):
+            return _kernel(layer), layer.name, "conv"
+        if isinstance(layer, P4Lift2D):  # a p4 CNN's lifting filters, at 0 degrees
             return _kernel(layer), layer.name, "conv"
     image_shape = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else ()
     size = int(np.prod(image_shape)) if image_shape and None not in image_shape else 0
