@@ -13,9 +13,9 @@ Nothing is written into ``docs/``: the generated files exist only in the build.
 """
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,14 @@ from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "results" / "reference"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _load_schema_doc():
+    # by path: mkdocs loads this hook from a file, and the gallery resets sys.path while it runs
+    spec = importlib.util.spec_from_file_location("schema_doc", Path(__file__).resolve().parent / "schema_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 # (study folder, figure stem) shown on the reproduction pages
 REPRODUCTION_FIGURES = [
@@ -102,7 +109,7 @@ def reference_table(study: str) -> str:
 
 
 def on_files(files, config):
-    from schema_doc import schema_markdown
+    schema_markdown = _load_schema_doc().schema_markdown
 
     def add(src_uri: str, content):
         files.append(File.generated(config, src_uri, content=content))
