@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -106,6 +107,13 @@ def reference_table(study: str) -> str:
             "(number of seeds), on the study's evaluation images; `clean accuracy` is measured on those "
             "images, the test accuracy on all test images is in `runs.csv`.</small>")
     return "\n".join(rows) + note
+
+
+def on_config(config):
+    # Keras' TensorFlow backend trips a NumPy 2 DeprecationWarning (``__array__`` without
+    # ``copy``) on every conversion; the executed examples would print it in their output.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"keras\.")
+    return config
 
 
 def on_files(files, config):

@@ -9,7 +9,7 @@ enlarges. They compose as scale, then rotate, then shift.
 """
 # %%
 # Load one ankle boot from the bundled mini data (no download).
-import invariance  # noqa: I001  (first: it chooses the Keras backend before keras loads)
+import invariance  # first: it picks the Keras backend
 
 import keras
 import matplotlib.pyplot as plt

@@ -12,7 +12,7 @@ steps) per run, 1 seed. A curve from one seed has no interval and extrapolates f
 2 seeds and bootstrap CIs (`invariance run studies/data_hunger_cpu.yaml`).*
 """
 # %%
-import invariance  # noqa: I001  (first: it chooses the Keras backend before keras loads)
+import invariance  # first: it picks the Keras backend
 
 import math
 

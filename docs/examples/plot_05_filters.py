@@ -11,7 +11,7 @@ shape; the reference studies' filter figures (`results/reference/*/figures/filte
 come from models trained on all 60,000 images.*
 """
 # %%
-import invariance  # noqa: I001  (first: it chooses the Keras backend before keras loads)
+import invariance  # first: it picks the Keras backend
 
 import keras
 import matplotlib.pyplot as plt
@@ -32,7 +32,7 @@ plot_model_filters(cnn)
 # Channels pick out separate patterns: the first conv layer's response to one sneaker.
 kernels, layer_name, kind = first_layer_filters(cnn)
 x = ds.x_test[ds.y_test == 7][:1].astype("float32") / 255.0
-first = keras.Model(cnn.inputs, cnn.get_layer(layer_name).output)
+first = keras.Model(cnn.input, cnn.get_layer(layer_name).output)
 maps = keras.ops.convert_to_numpy(first(x))[0]
 fig, axes = plt.subplots(2, 8, figsize=(12, 3.4))
 axes[0, 0].imshow(x[0, ..., 0], cmap="gray")
