@@ -86,18 +86,24 @@ def concept_figures() -> dict[str, bytes]:
     }
 
 
+def _header(column: str) -> str:
+    """``sweep/metric`` as a readable two-line header: the metric, then the sweep it is over."""
+    sweep, metric = column.split("/", 1)
+    return metric.replace("_", " ") + ("" if sweep == "clean" else f"<br><small>{sweep.replace('_', ' ')}</small>")
+
+
 def reference_table(study: str) -> str:
     """``results/reference/<study>/summary.csv`` as a Markdown table: mean ± std (seeds)."""
     path = REFERENCE / study / "summary.csv"
     if not path.exists():
         raise FileNotFoundError(f"reference-table {study}: no {path.relative_to(ROOT)}")
     df = pd.read_csv(path)
-    df["column"] = df["sweep"] + " " + df["metric"]
+    df["column"] = df["sweep"] + "/" + df["metric"]
     df["cell"] = [f"{m:.3f} ± {s:.3f} ({n})" if n > 1 else f"{m:.3f} (1)"
                   for m, s, n in zip(df["mean"], df["std"].fillna(0), df["seeds"])]
     keys = ["model", "augmentation"] + (["n_train"] if df["n_train"].nunique() > 1 else [])
     wide = df.pivot_table(index=keys, columns="column", values="cell", aggfunc="first", sort=False)
-    head = "| " + " | ".join(keys + [f"`{c}`" for c in wide.columns]) + " |"
+    head = "| " + " | ".join(keys + [_header(c) for c in wide.columns]) + " |"
     rows = [head, "|" + "---|" * (len(keys) + len(wide.columns))]
     for idx, row in wide.iterrows():
         idx = idx if isinstance(idx, tuple) else (idx,)
