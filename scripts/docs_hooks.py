@@ -5,6 +5,7 @@
 * ``concepts/img/*.png``: the transform convention, drawn by the toolkit's own
   ``invariance.transforms.apply`` on a garment of the bundled ``fashion_mnist_mini``.
 * ``reproductions/img/*.png``: the reference figures of ``results/reference/<study>/figures``.
+* Sphinx roles left in rendered docstrings (``:func:`x```) become plain code.
 * ``<!-- reference-table STUDY -->`` in a page becomes the table of
   ``results/reference/STUDY/summary.csv`` (mean ± std over seeds), so the numbers shown are
   the ones the reference runs wrote.
@@ -45,6 +46,8 @@ REPRODUCTION_FIGURES = [
     ("data_hunger", "learning_curves"),
 ]
 _TABLE = re.compile(r"<!--\s*reference-table\s+([\w-]+)\s*-->")
+# the docstrings use Sphinx cross-reference roles (:func:`x`), which Markdown leaves as text
+_ROLE = re.compile(r":(?:func|class|mod|meth|data|attr|obj|exc):(<code>)~?")
 
 
 def _png(fig) -> bytes:
@@ -138,3 +141,7 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     return _TABLE.sub(lambda m: reference_table(m.group(1)), markdown)
+
+
+def on_page_content(html, page, config, files):
+    return _ROLE.sub(r"\1", html)

@@ -6,7 +6,7 @@ class-balanced subsets of growing size, fit the saturating power law
 `err(n) = a + b * n^(-c)` to each model's test errors (`invariance.curves.fit_power_law`),
 and ask at which `n` each reaches a target accuracy (`samples_to_target`).
 
-*Shrunken demo: n from 100 to 3,000 bundled images, 2 to 8 epochs (30 to 190 optimiser
+*Shrunken demo: n from 100 to 3,000 bundled images, 2 to 6 epochs (24 to 190 optimiser
 steps) per run, 1 seed. A curve from one seed has no interval and extrapolates freely; the
 [data-hunger reference](../../reproductions/index.md#data-hunger) uses the full data,
 2 seeds and bootstrap CIs (`invariance run studies/data_hunger_cpu.yaml`).*
@@ -31,7 +31,7 @@ for model in ["cnn_pool", "mlp"]:
         # small subsets get more epochs (the studies' step budget, `train: {steps: ...}`, does
         # this properly); no validation split, to keep the demo fast
         steps_per_epoch = math.ceil(n / batch)
-        spec = TrainSpec(epochs=min(8, max(2, math.ceil(80 / steps_per_epoch))), batch_size=batch,
+        spec = TrainSpec(epochs=min(6, max(2, math.ceil(60 / steps_per_epoch))), batch_size=batch,
                          learning_rate=2e-3, val_fraction=0.0)
         r = invariance.train(model, ds, n_train=n, train=spec, seed=0, verbose=0)
         rows.append({"model": model, "n_train": n, "epochs": spec.epochs,
@@ -47,7 +47,8 @@ for model, part in table.groupby("model"):
     fit = fit_power_law(part["n_train"].to_numpy(), 1 - part["test_accuracy"].to_numpy())
     need = samples_to_target(fit.a, fit.b, fit.c, target, n_range=(min(sizes), max(sizes)))
     fits[model] = fit
-    print(f"{model:8s} err(n) = {fit.a:.3f} + {fit.b:.2f} n^-{fit.c:.2f};  {target:.0%}: {need.note}")
+    print(f"{model:8s} err(n) = {fit.a:.3f} + {fit.b:.2f} n^-{fit.c:.2f}")
+    print(f"         {target:.0%} accuracy at n = {need.n:,.0f} ({need.status}) {need.note}")
 
 # %%
 import matplotlib.pyplot as plt
