@@ -60,6 +60,9 @@ def test_build_executes_every_example(site):
         html = page.read_text(encoding="utf-8")
         # every example makes at least one figure, embedded from the gallery's images
         assert re.search(r'<img[^>]+src="[^"]*images/mkd_glr_' + stem, html), f"example {stem} shows no figure"
+        # a figure the example made but the gallery did not show is printed as its repr instead
+        text = re.sub(r"<[^>]+>", "", html)
+        assert "&lt;Figure size" not in text, f"example {stem} made a figure that the gallery does not show"
 
 
 def test_generated_pages(site):

@@ -51,5 +51,9 @@ print(f"centre of mass: ({c0[0]:.2f}, {c0[1]:.2f}) -> ({c1[0]:.2f}, {c1[1]:.2f})
 # `constant` (zeros, the default) versus `wrap` (circular).
 from invariance.plots import plot_example_strip
 
-plot_example_strip(boot, [(0, 0, 0, 1), (10, 0, 0, 1), (10, 0, 30, 0.8)], labels=ds.y_test[ds.y_test == 9][:1],
-                   class_names=ds.class_names, fill="wrap", title="fill: wrap")
+# The toolkit's figure functions return a plain matplotlib Figure and leave pyplot alone;
+# `plt.figure(fig)` hands one to pyplot, so that a notebook (or this gallery) shows it.
+strip = plot_example_strip(boot, [(0, 0, 0, 1), (10, 0, 0, 1), (10, 0, 30, 0.8)],
+                           labels=ds.y_test[ds.y_test == 9][:1], class_names=ds.class_names,
+                           fill="wrap", title="fill: wrap")
+shown = plt.figure(strip)

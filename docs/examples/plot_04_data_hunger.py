@@ -48,7 +48,7 @@ for model, part in table.groupby("model"):
     need = samples_to_target(fit.a, fit.b, fit.c, target, n_range=(min(sizes), max(sizes)))
     fits[model] = fit
     print(f"{model:8s} err(n) = {fit.a:.3f} + {fit.b:.2f} n^-{fit.c:.2f}")
-    print(f"         {target:.0%} accuracy at n = {need.n:,.0f} ({need.status}) {need.note}")
+    print(f"         {target:.0%} accuracy: " + (need.note or f"n = {need.n:,.0f} ({need.status})"))
 
 # %%
 import matplotlib.pyplot as plt

@@ -25,8 +25,9 @@ cnn = invariance.train("cnn_pool", ds, n_train=1200, train=spec, seed=0, verbose
 vit = invariance.train("vit_tiny", ds, n_train=1200, train=spec, seed=0, verbose=0).model
 
 # %%
-# The CNN's 32 first-layer 3x3 filters, each scaled to [0, 1] on its own.
-plot_model_filters(cnn)
+# The CNN's 32 first-layer 3x3 filters, each scaled to [0, 1] on its own. (The toolkit's
+# figure functions return a plain Figure; `plt.figure(fig)` hands it to pyplot to show.)
+shown = plt.figure(plot_model_filters(cnn))
 
 # %%
 # Channels pick out separate patterns: the first conv layer's response to one sneaker.
@@ -48,4 +49,4 @@ fig.tight_layout()
 # %%
 # The ViT's patch embedding (a strided 4x4 convolution named `patch_embedding`) and the
 # principal components of its 64 filters.
-plot_model_filters(vit, pca=16)
+shown = plt.figure(plot_model_filters(vit, pca=16))
