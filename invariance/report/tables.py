@@ -62,7 +62,11 @@ def summary_table(per_run: pd.DataFrame) -> pd.DataFrame:
 
 
 def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
-    """The fitted learning curves: a, b, c and samples to the target with their intervals.
+    """The fitted learning curves: a, b, c, samples to the target (images trained on) with
+    their intervals, the leave-one-size-out range and the efficiency ratio.
+
+    A samples-to-target beyond twice the largest measured size reads ``not reached (fit ≈ X)``
+    and its ratio ``excluded``: such numbers are not estimates.
 
     Returns:
         DataFrame of display strings (empty when there are no curves).
@@ -70,15 +74,19 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
     if curves is None or curves.empty or not {"model", "augmentation"} <= set(curves.columns):
         return pd.DataFrame()
 
-    def interval(row, name, count=False):
+    def num(row, name):
         value = pd.to_numeric(row.get(name), errors="coerce")
-        if value is None or not np.isfinite(value):
+        return value if value is not None and not pd.isna(value) else math.nan
+
+    def interval(row, name, count=False):
+        value = num(row, name)
+        if not np.isfinite(value):
             return "–"
-        lo, hi = (pd.to_numeric(row.get(f"{name}_{s}"), errors="coerce") for s in ("lo", "hi"))
+        lo, hi = num(row, f"{name}_lo"), num(row, f"{name}_hi")
         fmt = _count if count else _number
         text = fmt(value)
-        if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
-            text += f" [{fmt(lo)}, {fmt(hi)}]"
+        if not (math.isnan(lo) or math.isnan(hi)):
+            text += f" [{fmt(lo)}, {fmt(hi) if math.isfinite(hi) else 'beyond range'}]"
         return text
 
     target = pd.to_numeric(curves.get("target_accuracy"), errors="coerce") if "target_accuracy" in curves else None
@@ -87,12 +95,27 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
     rows = []
     for _, row in curves.iterrows():
         out = {"model": str(row["model"]), "augmentation": str(row["augmentation"])}
+        if "n_seeds" in curves.columns:
+            out["seeds"] = _count(row.get("n_seeds"))
         for name in ("a", "b", "c"):
             out[name] = interval(row, name)
-        out[target_name] = interval(row, "samples_to_target", count=True)
+        status = str(row.get("target_status", ""))
+        if status == "beyond_range":
+            out[target_name] = f"not reached (fit ≈ {_count(num(row, 'samples_to_target'))})"
+        elif status == "unreachable":
+            out[target_name] = "unreachable"
+        else:
+            out[target_name] = interval(row, "samples_to_target", count=True)
+        if "samples_to_target_loso_min" in curves.columns:
+            lo, hi = num(row, "samples_to_target_loso_min"), num(row, "samples_to_target_loso_max")
+            out["leave-one-size-out"] = "–" if math.isnan(lo) else \
+                f"{_count(lo) if math.isfinite(lo) else 'unreachable'} to {_count(hi) if math.isfinite(hi) else 'unreachable'}"
         if "efficiency_ratio" in curves.columns:
-            ratio = pd.to_numeric(row.get("efficiency_ratio"), errors="coerce")
-            out["data vs reference"] = "–" if ratio is None or not np.isfinite(ratio) else f"{ratio:.2f}×"
+            ratio = num(row, "efficiency_ratio")
+            if str(row.get("efficiency_note", "")).startswith("excluded"):
+                out["data vs reference"] = "excluded"
+            else:
+                out["data vs reference"] = "–" if not np.isfinite(ratio) else f"{ratio:.2f}×"
         rows.append(out)
     return pd.DataFrame(rows)
 
