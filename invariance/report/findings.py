@@ -179,13 +179,6 @@ def at_largest_n(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["n_train"] == table["n_train"].max()]
 
 
-def group_stats(table: pd.DataFrame, column: str) -> dict[tuple[str, str], Stat]:
-    """(model, augmentation) -> Stat of ``column`` over seeds."""
-    if column not in table.columns:
-        return {}
-    return {(str(m), str(a)): Stat.of(g[column]) for (m, a), g in table.groupby(["model", "augmentation"], sort=True)}
-
-
 def _label(model: str, augmentation: str, *, with_aug: bool) -> str:
     if not with_aug:
         return model
