@@ -310,6 +310,19 @@ def test_a_ratio_beyond_twice_the_measured_range_is_excluded_not_quoted():
     assert mlp["samples_to_target_hi"] == math.inf  # every replicate is beyond the range too
 
 
+def test_a_ratio_whose_interval_covers_one_is_no_detectable_difference():
+    runs = synthetic_runs(models={"cnn_pool": TRUE["cnn_pool"], "twin": TRUE["cnn_pool"]}, seeds=(0, 1, 2),
+                          noise=0.004, rng_seed=4)
+    ratios = sample_efficiency_ratio(fit_curves(learning_curve_table(runs), n_boot=50, seed=0),
+                                     reference_model="cnn_pool", target=0.85).set_index("model")
+    twin = ratios.loc["twin"]
+    assert twin["efficiency_ratio_lo"] <= 1 <= twin["efficiency_ratio_hi"]
+    assert twin["efficiency_summary"].startswith(
+        f"twin and cnn_pool: no detectable difference in the data needed to reach 85% (ratio "
+        f"{format_ratio(twin['efficiency_ratio'])}x, 95% CI {format_ratio(twin['efficiency_ratio_lo'])}x to "
+        f"{format_ratio(twin['efficiency_ratio_hi'])}x, 3 seeds")
+
+
 def test_efficiency_ratio_compares_within_augmentation_and_explains_gaps():
     runs = synthetic_runs(augmentations=("none", "geo"), seeds=(0, 1), noise=0.002)
     runs = runs[~((runs["model"] == "cnn_pool") & (runs["augmentation"] == "geo"))]

@@ -219,7 +219,8 @@ def sample_efficiency_ratio(fits: Sequence[CurveFit] | Mapping[tuple[str, str], 
     reference does not reach the target within :data:`MAX_EXTRAPOLATION` times its largest
     measured size gives no ratio.
 
-    A point estimate beyond :data:`MAX_EXTRAPOLATION` times the largest measured size
+    A ratio whose interval covers 1 is summarised as no detectable difference in the data
+    needed. A point estimate beyond :data:`MAX_EXTRAPOLATION` times the largest measured size
     (on either curve) is not a number to quote: that row's ratio is NaN and its summary
     says the target is not reached within the measured range.
 
@@ -291,6 +292,11 @@ def sample_efficiency_ratio(fits: Sequence[CurveFit] | Mapping[tuple[str, str], 
                    efficiency_note="; ".join(notes))
         seeds = min(fit.n_seeds, ref.n_seeds)
         extra = [x for x in (_ci_text(lo, hi, level, format_ratio, seeds, suffix="x"), *notes) if x]
+        if lo <= 1 <= hi:  # the interval covers "the same data": say so, not a ratio
+            row["efficiency_summary"] = (f"{fit.model} and {reference_model}{_aug_phrase(fit, tagged)}: no detectable "
+                                         f"difference in the data needed to reach {pct} (ratio "
+                                         f"{format_ratio(ratio)}x, {'; '.join(extra)})")
+            continue
         row["efficiency_summary"] = (f"{fit.model} needs {format_ratio(ratio)}x the data of {reference_model} to "
                                      f"reach {pct}{_aug_phrase(fit, tagged)}"
                                      + (f" ({'; '.join(extra)})" if extra else ""))

@@ -35,7 +35,8 @@ def summary_table(per_run: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         DataFrame of display strings: model, augmentation, [n_train,] seeds, test accuracy,
-        then ``<sweep> consistency`` per sweep, grid accuracy per grid, worst-of-k, params.
+        then ``<sweep> consistency`` per sweep, grid accuracy per grid, the clean accuracy on the
+        evaluation images and worst-of-k (both on the harness's images), params.
     """
     if per_run.empty:
         return pd.DataFrame()
@@ -53,6 +54,8 @@ def summary_table(per_run: pd.DataFrame) -> pd.DataFrame:
             row[f"{SWEEP_WORDS.get(sweep, sweep)} consistency"] = _cell(group[CONSISTENCY + sweep], 2)
         for col in [c for c in per_run.columns if c.startswith(GRID)]:
             row[f"grid accuracy ({col[len(GRID):]})"] = _cell(group[col], 3)
+        if "clean_accuracy" in per_run.columns:  # beside worst-of-k: the same evaluation images
+            row["accuracy on evaluation images"] = _cell(group["clean_accuracy"], 3)
         if "worst_of_k_accuracy" in per_run.columns:
             row["worst-of-k accuracy"] = _cell(group["worst_of_k_accuracy"], 3)
         if "params" in per_run.columns:
