@@ -33,7 +33,8 @@ def synthetic_runs(*, models=TRUE, augmentations=("none",), ns=NS, seeds=(0, 1, 
                 for seed in seeds:
                     acc = 1 - float(power_law(n, a, b, c)) + (rng.normal(0, noise) if noise else 0.0)
                     rows.append(dict(run_id=f"{model}-{aug}-{n}-{seed}", model=model, augmentation=aug,
-                                     n_train=int(round(n / 0.9)), n_fit=n, seed=seed, status="completed", reason="", test_accuracy=acc,
+                                     n_train=int(round(n / 0.9)), n_fit=n, seed=seed, status="completed", reason="",
+                                     test_accuracy=acc,
                                      train_accuracy=min(1.0, acc + 0.05), params=100, macs=200,
                                      train_seconds=1.0, epochs_run=3))
     return pd.DataFrame(rows)

@@ -66,8 +66,8 @@ def test_findings_sentences_are_exact():
         "(0.905 ± 0.000), B without augmentation (0.800 ± 0.000) (first two: no detectable difference (A/none − "
         "A/geo: +0.5 points, 95% CI −12.2 to +13.2, 2 seeds)).",
         "The lowest test accuracy is not separable between B with geo (0.710 ± 0.014), B without augmentation "
-        "(0.800 ± 0.000) (first two: no detectable difference (B/geo − B/none: −9.0 points, 95% CI −21.7 to +3.7, "
-        "2 seeds))."]
+        "(0.800 ± 0.000) (first two: no detectable difference (B/geo − B/none: −9.0 points, 95% CI −21.7 to "
+        "+3.7, 2 seeds))."]
     assert F.architecture_findings(table, "dx") == [
         "Without augmentation, A has the highest mean horizontal-shift consistency (0.41 ± 0.01, 2 seeds), separable "
         "from the runner-up B (A − B: +0.21, 95% CI +0.08 to +0.34, 2 seeds); accuracy on the evaluation images: no "
@@ -79,11 +79,11 @@ def test_findings_sentences_are_exact():
         "architecture: −0.05, 95% CI −0.05 to −0.05, 2 seeds)."]
     assert F.augmentation_findings(table, "dx") == [
         "Augmentation geo made no detectable difference to A's mean horizontal-shift consistency (0.41 to 0.63; "
-        "geo − none: +0.22, 95% CI −0.03 to +0.47, 2 seeds); accuracy on the evaluation images: no detectable "
-        "difference (geo − none: −0.5 points, 95% CI −13.2 to +12.2, 2 seeds).",
-        "Augmentation geo raised B's mean horizontal-shift consistency from 0.20 to 0.30 (geo − none: +0.10, 95% CI "
-        "+0.10 to +0.10, 2 seeds); accuracy on the evaluation images: no detectable difference (geo − none: −9.0 "
-        "points, 95% CI −21.7 to +3.7, 2 seeds)."]
+        "with − without: +0.22, 95% CI −0.03 to +0.47, 2 seeds); accuracy on the evaluation images: no detectable "
+        "difference (with − without: −0.5 points, 95% CI −13.2 to +12.2, 2 seeds).",
+        "Augmentation geo raised B's mean horizontal-shift consistency from 0.20 to 0.30 (with − without: +0.10, "
+        "95% CI +0.10 to +0.10, 2 seeds); accuracy on the evaluation images: no detectable difference (with − "
+        "without: −9.0 points, 95% CI −21.7 to +3.7, 2 seeds)."]
     # The drop is clean accuracy minus worst-of-k, both on the evaluation images (0.900, not the
     # full test set's 0.910).
     assert F.robustness_findings(table, k=10) == [
@@ -113,8 +113,8 @@ def test_key_findings_groups_and_orders_sentences():
     assert dict(groups)["Data hunger"] == [
         "A reaches 85% at ≈3,200 training images (95% CI 2,100 to 4,400, 2 seeds).",
         "With the fewest training images (10), the largest train − test accuracy gap is not separable between A "
-        "(0.200 ± 0.141), B (0.050 ± 0.000) (first two: no detectable difference (A − B: +15.0 points, 95% CI −112.1 "
-        "to +142.1, 2 seeds))."]
+        "(0.200 ± 0.141), B (0.050 ± 0.000) (first two: no detectable difference (A − B: +15.0 points, 95% CI "
+        "−112.1 to +142.1, 2 seeds))."]
 
 
 def per_seed_table(a_values, b_values, *, converged_b=None):

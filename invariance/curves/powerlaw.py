@@ -49,8 +49,8 @@ class TargetSize(NamedTuple):
         n: Training-set size (float; ``inf`` when unreachable, ``nan`` without a fit).
         status: ``"interpolated"`` (inside the measured range), ``"extrapolated"``
             (outside it, but within :data:`MAX_EXTRAPOLATION` times the largest measured n),
-            ``"beyond_range"`` (further out: not a headline number), ``"unreachable"`` (the asymptote is not below the target error),
-            ``"fitted"`` (no range was given) or ``"no_fit"``.
+            ``"beyond_range"`` (further out: not a headline number), ``"unreachable"`` (the
+            asymptote is not below the target error), ``"fitted"`` (no range was given) or ``"no_fit"``.
         note: A plain sentence for the non-interpolated cases; ``""`` otherwise.
     """
 

@@ -4,8 +4,8 @@ The harness writes a few summary rows per run (``mean_consistency`` of each swee
 ``grid_accuracy`` of each grid, ``random_accuracy`` and ``worst_of_k_accuracy`` of the random-k
 draws, and the clean accuracy on the evaluation images). :func:`run_summaries` turns them into
 columns, named once here: ``mean_consistency_<sweep>``, ``grid_accuracy_<grid>``,
-``clean_accuracy``, ``random_accuracy``, ``worst_of_k_accuracy``. The learning curves, the report's findings and the study runner all
-read these columns.
+``clean_accuracy``, ``random_accuracy``, ``worst_of_k_accuracy``. The learning curves, the
+report's findings and the study runner all read these columns.
 """
 from __future__ import annotations
 

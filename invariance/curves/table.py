@@ -36,8 +36,8 @@ def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = N
         DataFrame, one row per completed run, with columns ``BASE_COLUMNS`` (where
         ``generalization_gap = train_accuracy - test_accuracy``; ``n_train`` is the run's
         subset size before the validation split, ``n_fit`` the images it trained on, the
-        size every curve is fitted on) followed by the summary columns (mean consistencies first, then grid accuracies, each in order of first
-        appearance). Rows are ordered by model and augmentation as they first appear in
+        size every curve is fitted on) followed by the summary columns (mean consistencies
+        first, then grid accuracies, each in order of first appearance). Rows are ordered by model and augmentation as they first appear in
         ``runs``, then by n_train and seed.
 
     Raises:

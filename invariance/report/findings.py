@@ -16,51 +16,18 @@ same evaluation images) with its 95% t-interval and its number of seeds
 """
 from __future__ import annotations
 
-import dataclasses
-import math
-from typing import Iterable, Sequence
+from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
-from invariance.analysis.paired import Difference, difference
+from invariance.analysis.paired import difference
 from invariance.curves.run_summary import CONSISTENCY_PREFIX as CONSISTENCY
 from invariance.curves.run_summary import GRID_PREFIX as GRID
 from invariance.curves.run_summary import run_summaries, sweeps_of
+from invariance.report.comparisons import (as_flag, budget_note, capitalise, compare, design_label, diff_text,
+                                           pair_label, rank, ranking_sentence, seeds_phrase, unconverged, values)
 
 SWEEP_WORDS = {"dx": "horizontal-shift", "dy": "vertical-shift", "angle": "rotation", "scale": "scale"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Stat:
-    """Mean, standard deviation (ddof=1; 0 for one value) and count of some seeds' values."""
-
-    mean: float
-    std: float
-    n: int
-
-    @classmethod
-    def of(cls, values: Iterable[float]) -> "Stat":
-        x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
-        if len(x) == 0:
-            return cls(math.nan, math.nan, 0)
-        return cls(float(x.mean()), float(x.std(ddof=1)) if len(x) > 1 else 0.0, len(x))
-
-    def text(self, digits: int = 2) -> str:
-        """``0.63 ± 0.03`` (the ± left out for a single seed)."""
-        if self.n <= 1:
-            return f"{self.mean:.{digits}f}"
-        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
-
-
-def as_flag(value) -> bool | None:
-    """A ``converged`` cell as True/False, or None when not recorded."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip().lower()
-    return {"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False}.get(text)
 
 
 def sweep_phrase(sweep: str) -> str:
@@ -76,26 +43,6 @@ def _phrase(table: pd.DataFrame, sweep: str) -> str:
     return f"mean consistency over grid {sweep!r}" if _is_grid(table, sweep) else sweep_phrase(sweep)
 
 
-def seeds_phrase(n: int) -> str:
-    return "1 seed" if n == 1 else f"{n} seeds"
-
-
-Key = tuple  # (model, augmentation)
-
-
-def values(table: pd.DataFrame, column: str, key: Key) -> pd.Series:
-    """One (model, augmentation)'s ``column`` keyed by seed (missing values dropped)."""
-    if column not in table.columns:
-        return pd.Series(dtype=np.float64)
-    rows = table[(table["model"] == key[0]) & (table["augmentation"] == key[1])]
-    return pd.to_numeric(rows.set_index("seed")[column], errors="coerce").dropna()
-
-
-def compare(table: pd.DataFrame, column: str, a: Key, b: Key) -> Difference:
-    """``b − a`` on ``column``, paired by seed."""
-    return difference(values(table, column, a), values(table, column, b))
-
-
 def accuracy_column(table: pd.DataFrame) -> str:
     """The accuracy to set beside harness numbers: ``clean_accuracy`` (same evaluation images)
     when the harness recorded it, else ``test_accuracy``."""
@@ -106,36 +53,6 @@ def accuracy_column(table: pd.DataFrame) -> str:
 
 def _accuracy_words(column: str) -> str:
     return "accuracy on the evaluation images" if column == "clean_accuracy" else "test accuracy"
-
-
-def unconverged(table: pd.DataFrame, keys: Iterable[Key]) -> dict[Key, tuple[int, int, str]]:
-    """(model, augmentation) -> (unconverged seeds, seeds, stop reasons) for the keys with a run
-    whose ``converged`` is False (a missing column or value counts as not recorded, not flagged)."""
-    if "converged" not in table.columns:
-        return {}
-    out = {}
-    for key in keys:
-        rows = table[(table["model"] == key[0]) & (table["augmentation"] == key[1])]
-        bad = rows[rows["converged"].map(lambda v: v is False)]
-        if len(bad):
-            reasons = ""
-            if "stop_reason" in bad.columns:
-                reasons = ", ".join(sorted({str(r) for r in bad["stop_reason"].dropna() if str(r)}))
-            out[key] = (len(bad), len(rows), reasons)
-    return out
-
-
-def budget_note(table: pd.DataFrame, keys: Iterable[Key], *, with_aug: bool) -> str:
-    """``; cnn_gap stopped at the cap before converging (3 of 3 seeds); this comparison measures the
-    budget`` when any compared design has unconverged runs, else ``""``."""
-    bad = unconverged(table, keys)
-    if not bad:
-        return ""
-    parts = []
-    for key, (n_bad, n, reasons) in bad.items():
-        where = " at the cap" if reasons == "cap" else (f" ({reasons})" if reasons else "")
-        parts.append(f"{_label(*key, with_aug=with_aug)} stopped{where} before converging ({n_bad} of {n} seeds)")
-    return "; " + " and ".join(parts) + "; this comparison measures the budget"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,84 +96,6 @@ def at_largest_n(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["n_train"] == table["n_train"].max()]
 
 
-def _label(model: str, augmentation: str, *, with_aug: bool) -> str:
-    if not with_aug:
-        return model
-    return f"{model} without augmentation" if augmentation == "none" else f"{model} with {augmentation}"
-
-
-def _short(key: Key, *, with_aug: bool) -> str:
-    return f"{key[0]}/{key[1]}" if with_aug else key[0]
-
-
-def _pair_label(a: Key, b: Key, *, with_aug: bool) -> str:
-    return f"{_short(a, with_aug=with_aug)} − {_short(b, with_aug=with_aug)}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Ranking:
-    """The top (or bottom) of some designs on one value, and whether it is separable.
-
-    Attributes:
-        first: The design with the highest (lowest) mean.
-        second: The runner-up by mean.
-        lead: ``first − second``, paired by seed.
-        group: ``first`` and every design whose difference from it is not detected.
-    """
-
-    first: Key
-    second: Key
-    lead: Difference
-    group: tuple
-
-    @property
-    def separable(self) -> bool:
-        return len(self.group) == 1
-
-
-def rank(table: pd.DataFrame, column: str, keys: Sequence[Key], *, highest: bool = True) -> Ranking | None:
-    """The top (``highest``) or bottom design of ``keys`` on ``column``; None with fewer than 2."""
-    means = {k: float(values(table, column, k).mean()) for k in keys if len(values(table, column, k))}
-    if len(means) < 2:
-        return None
-    order = sorted(means, key=lambda k: means[k], reverse=highest)
-    first = order[0]
-    group = [first] + [k for k in order[1:] if not compare(table, column, k, first).detected]
-    return Ranking(first, order[1], compare(table, column, order[1], first), tuple(group))
-
-
-def _stat(table: pd.DataFrame, column: str, key: Key, digits: int) -> str:
-    return Stat.of(values(table, column, key)).text(digits)
-
-
-def _diff_text(d: Difference, label: str, *, points: bool) -> str:
-    """The difference in words: ``A − B: +0.9 points, 95% CI −0.9 to +2.6, 3 seeds``, prefixed by
-    ``no detectable difference (…)`` when the interval covers 0 (or there is none)."""
-    text = d.text(scale=100, unit=" points", digits=1, label=label) if points else d.text(digits=2, label=label)
-    return text if d.detected else f"no detectable difference ({text})"
-
-
-def _ranking_sentence(table: pd.DataFrame, r: Ranking, column: str, *, what: str, top_word: str, digits: int,
-                      points: bool, with_aug: bool, lead_in: str = "") -> str:
-    """``Most accurate: A (0.910 ± 0.014, 2 seeds), ahead of B (A − B: …)`` or the non-separable form."""
-    name = _label(*r.first, with_aug=with_aug)
-    n = Stat.of(values(table, column, r.first)).n
-    lead = _diff_text(r.lead, _pair_label(r.first, r.second, with_aug=with_aug), points=points)
-    if r.separable:
-        sentence = (f"{lead_in}{name} has the {top_word} {what} ({_stat(table, column, r.first, digits)}, "
-                    f"{seeds_phrase(n)}), separable from the runner-up {_label(*r.second, with_aug=with_aug)} "
-                    f"({lead})")
-    else:
-        members = ", ".join(f"{_label(*k, with_aug=with_aug)} ({_stat(table, column, k, digits)})" for k in r.group)
-        sentence = (f"{lead_in}the {top_word} {what} is not separable between {members} (first two: {lead})")
-    return sentence + budget_note(table, r.group + ((r.second,) if r.second not in r.group else ()),
-                                  with_aug=with_aug)
-
-
-def _cap(sentence: str) -> str:
-    return sentence[:1].upper() + sentence[1:]
-
-
 # ---------------------------------------------------------------------------------------------
 # sentences
 
@@ -281,7 +120,7 @@ def unconverged_findings(runs: pd.DataFrame) -> list[str]:
         rows = table[(table["model"] == key[0]) & (table["augmentation"] == key[1])]
         seeds = ", ".join(str(s) for s in rows.loc[rows["converged"].map(lambda v: v is False), "seed"])
         stop = f"; stopped by {reasons}" if reasons else ""
-        parts.append(f"{_label(*key, with_aug=with_aug)} ({k} of {n} seeds: {seeds}{stop})")
+        parts.append(f"{design_label(*key, with_aug=with_aug)} ({k} of {n} seeds: {seeds}{stop})")
     return [f"{n_bad} of {len(table)} completed runs stopped before converging: {'; '.join(parts)}. Every "
             f"comparison that involves them measures the training budget, not the design, and says so."]
 
@@ -300,11 +139,11 @@ def accuracy_findings(table: pd.DataFrame) -> list[str]:
     top = rank(table, "test_accuracy", keys, highest=True)
     if top is None:
         return []
-    out.append(_cap(_ranking_sentence(table, top, "test_accuracy", what="test accuracy", top_word="highest",
+    out.append(capitalise(ranking_sentence(table, top, "test_accuracy", what="test accuracy", top_word="highest",
                                       digits=3, points=True, with_aug=with_aug)) + ".")
     if len(keys) > 2:
         low = rank(table, "test_accuracy", keys, highest=False)
-        out.append(_cap(_ranking_sentence(table, low, "test_accuracy", what="test accuracy", top_word="lowest",
+        out.append(capitalise(ranking_sentence(table, low, "test_accuracy", what="test accuracy", top_word="lowest",
                                           digits=3, points=True, with_aug=with_aug)) + ".")
     return out
 
@@ -331,14 +170,14 @@ def architecture_findings(table: pd.DataFrame, sweep: str) -> list[str]:
         r = rank(table, column, keys, highest=highest)
         if r is None:
             return []
-        sentence = _ranking_sentence(table, r, column, what=_phrase(table, sweep),
+        sentence = ranking_sentence(table, r, column, what=_phrase(table, sweep),
                                      top_word="highest" if highest else "lowest", digits=2, points=False,
                                      with_aug=False, lead_in=where)
         d = compare(table, acc, r.second, r.first)
         if d.n:
             sentence += (f"; {_accuracy_words(acc)}: "
-                         f"{_diff_text(d, _pair_label(r.first, r.second, with_aug=False), points=True)}")
-        out.append(_cap(sentence) + ".")
+                         f"{diff_text(d, pair_label(r.first, r.second, with_aug=False), points=True)}")
+        out.append(capitalise(sentence) + ".")
     return out
 
 
@@ -363,7 +202,7 @@ def augmentation_findings(table: pd.DataFrame, sweep: str) -> list[str]:
                 continue
             d = compare(table, column, base, new)
             m0, m1 = values(table, column, base).mean(), values(table, column, new).mean()
-            label = f"{aug} − none"
+            label = "with − without"  # the augmentation's label is in the sentence already
             if d.detected:
                 verb = "raised" if d.estimate > 0 else "lowered"
                 sentence = (f"Augmentation {aug} {verb} {model}'s {_phrase(table, sweep)} from {m0:.2f} to {m1:.2f} "
@@ -373,7 +212,7 @@ def augmentation_findings(table: pd.DataFrame, sweep: str) -> list[str]:
                             f"({m0:.2f} to {m1:.2f}; {d.text(digits=2, label=label)})")
             da = compare(table, acc, base, new)
             if da.n:
-                sentence += f"; {_accuracy_words(acc)}: {_diff_text(da, label, points=True)}"
+                sentence += f"; {_accuracy_words(acc)}: {diff_text(da, label, points=True)}"
             out.append(sentence + budget_note(table, (base, new), with_aug=True) + ".")
     return out
 
@@ -451,9 +290,10 @@ def robustness_findings(table: pd.DataFrame, *, k: int | None = None) -> list[st
         head = f"Under the {label} attack {where}, on the evaluation images, "
         r = rank(part, "_drop", keys, highest=True)
         if r is None:
-            sentence = head + f"{keys[0][0]} keeps {levels(keys[0])} ({seeds_phrase(len(values(part, '_drop', keys[0])))})"
+            n = len(values(part, "_drop", keys[0]))
+            sentence = head + f"{keys[0][0]} keeps {levels(keys[0])} ({seeds_phrase(n)})"
         else:
-            lead = _diff_text(r.lead, f"drop {r.first[0]} − {r.second[0]}", points=True)
+            lead = diff_text(r.lead, f"drop {r.first[0]} − {r.second[0]}", points=True)
             if r.separable:
                 sentence = head + (f"{r.first[0]} loses the most accuracy ({levels(r.first)}), more than "
                                    f"{r.second[0]} ({levels(r.second)}; {lead})")
@@ -490,7 +330,7 @@ def learning_curve_findings(curves: pd.DataFrame | None, learning: pd.DataFrame 
         if r is not None:
             with_aug = len({a for _, a in keys}) > 1
             lead_in = f"with the fewest training images ({int(n0):,}), "
-            out.append(_cap(_ranking_sentence(small, r, "generalization_gap", what="train − test accuracy gap",
+            out.append(capitalise(ranking_sentence(small, r, "generalization_gap", what="train − test accuracy gap",
                                               top_word="largest", digits=3, points=True, with_aug=with_aug,
                                               lead_in=lead_in)) + ".")
     return out

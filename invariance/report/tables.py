@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from invariance.curves.run_summary import sweeps_of
-from invariance.report.findings import CONSISTENCY, GRID, SWEEP_WORDS, Stat
+from invariance.report.comparisons import Stat
+from invariance.report.findings import CONSISTENCY, GRID, SWEEP_WORDS
 
 
 def _cell(values, digits: int) -> str:
@@ -111,8 +112,10 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
             out[target_name] = interval(row, "samples_to_target", count=True)
         if "samples_to_target_loso_min" in curves.columns:
             lo, hi = num(row, "samples_to_target_loso_min"), num(row, "samples_to_target_loso_max")
-            out["leave-one-size-out"] = "–" if math.isnan(lo) else \
-                f"{_count(lo) if math.isfinite(lo) else 'unreachable'} to {_count(hi) if math.isfinite(hi) else 'unreachable'}"
+            def bound(v):
+                return _count(v) if math.isfinite(v) else "unreachable"
+
+            out["leave-one-size-out"] = "–" if math.isnan(lo) else f"{bound(lo)} to {bound(hi)}"
         if "efficiency_ratio" in curves.columns:
             ratio = num(row, "efficiency_ratio")
             if str(row.get("efficiency_note", "")).startswith("excluded"):
