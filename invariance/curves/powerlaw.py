@@ -175,13 +175,24 @@ def check_target(target_accuracy) -> float:
 
 def format_n(n: float) -> str:
     """A sample count for sentences: 2823.3 -> '2,820', 245.3 -> '245', inf -> 'unbounded'."""
-    if math.isnan(n):
-        return "n/a"
-    if math.isinf(n):
-        return "unbounded"
+    if not math.isfinite(n):
+        return _non_finite(n)
     if n >= 1000:
         n = round(n, -int(math.floor(math.log10(n))) + 2)
     return f"{n:,.0f}"
+
+
+def format_ratio(r: float) -> str:
+    """A ratio for sentences: 6.31 -> '6.3', 12.4 -> '12', 0.523 -> '0.52', inf -> 'unbounded'."""
+    if not math.isfinite(r):
+        return _non_finite(r)
+    if r >= 10:
+        return f"{r:,.0f}"
+    return f"{r:.1f}" if r >= 1 else f"{r:.2g}"
+
+
+def _non_finite(x: float) -> str:
+    return "n/a" if math.isnan(x) else "unbounded"
 
 
 def format_percent(fraction: float) -> str:

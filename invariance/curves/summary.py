@@ -16,7 +16,7 @@ import pandas as pd
 from invariance.curves.bootstrap import (N_COLUMN, PARAMS, BootstrapFit, SeedDraws, SizeMeans, bootstrap_fit,
                                          fit_sizes, interval, n_column, size_means)
 from invariance.curves.powerlaw import (MAX_EXTRAPOLATION, MIN_SIZES, PowerLaw, TargetSize, check_target, format_n,
-                                        format_percent, samples_to_target)
+                                        format_percent, format_ratio, samples_to_target)
 from invariance.errors import InvarianceError, in_range, one_of
 
 CURVES_COLUMNS = (
@@ -396,17 +396,6 @@ def _sensitivity(fit: CurveFit, loso: np.ndarray) -> tuple[float, float, str]:
         note = (f"in {int(np.isinf(finite).sum())} of {len(loso)} leave-one-size-out refits the fitted curve "
                 f"does not reach the target")
     return float(finite.min()), float(finite.max()), note
-
-
-def format_ratio(r: float) -> str:
-    """A ratio for sentences: 6.31 -> '6.3', 12.4 -> '12', 0.523 -> '0.52', inf -> 'unbounded'."""
-    if math.isnan(r):
-        return "n/a"
-    if math.isinf(r):
-        return "unbounded"
-    if r >= 10:
-        return f"{r:,.0f}"
-    return f"{r:.1f}" if r >= 1 else f"{r:.2g}"
 
 
 def _beyond_text(t: TargetSize) -> str:
