@@ -117,6 +117,25 @@ def test_key_findings_groups_and_orders_sentences():
         "−112.1 to +142.1, 2 seeds))."]
 
 
+def test_data_hunger_sentences_flag_curves_with_unconverged_runs():
+    curves = pd.DataFrame({"model": ["A", "B"], "augmentation": ["none"] * 2, "reference": ["A"] * 2,
+                           "target_summary": ["A reaches 85% at ≈3,200 training images", "B reaches 85% at ≈9,000 "
+                                              "training images"],
+                           "efficiency_summary": ["", "B needs 2.8x the data of A to reach 85%"]})
+    runs = pd.DataFrame({"run_id": list("abcd"), "model": ["A", "A", "B", "B"], "augmentation": ["none"] * 4,
+                         "n_train": [100, 1000] * 2, "seed": [0] * 4, "status": ["completed"] * 4,
+                         "test_accuracy": [0.8, 0.9, 0.7, 0.85], "converged": ["True", "True", "True", "False"],
+                         "stop_reason": ["plateau", "plateau", "plateau", "cap"]})
+    assert F.learning_curve_findings(curves, runs=F.per_run_table(runs)) == [
+        "A reaches 85% at ≈3,200 training images.",
+        "B reaches 85% at ≈9,000 training images; B stopped at the cap before converging (1 of 2 runs); this "
+        "estimate measures the budget.",
+        "B needs 2.8x the data of A to reach 85%; B stopped at the cap before converging (1 of 2 runs); this "
+        "comparison measures the budget."]
+    assert F.learning_curve_findings(curves, runs=F.per_run_table(runs.drop(columns="converged")))[1] == \
+        "B reaches 85% at ≈9,000 training images."
+
+
 def per_seed_table(a_values, b_values, *, converged_b=None):
     rows = []
     for model, vals in (("A", a_values), ("B", b_values)):

@@ -85,17 +85,24 @@ def unconverged(table: pd.DataFrame, keys: Iterable[Key]) -> dict[Key, tuple[int
     return out
 
 
-def budget_note(table: pd.DataFrame, keys: Iterable[Key], *, with_aug: bool) -> str:
+def budget_note(table: pd.DataFrame, keys: Iterable[Key], *, with_aug: bool, unit: str = "seeds",
+                what: str = "comparison") -> str:
     """``; cnn_gap stopped at the cap before converging (3 of 3 seeds); this comparison measures the
-    budget`` when any compared design has unconverged runs, else ``""``."""
+    budget`` when any compared design has unconverged runs, else ``""``.
+
+    Args:
+        unit: What the counts count (``seeds`` at one size; ``runs`` over a learning curve's sizes).
+        what: What the sentence states (``comparison``, ``estimate``).
+    """
     bad = unconverged(table, keys)
     if not bad:
         return ""
     parts = []
     for key, (n_bad, n, reasons) in bad.items():
         where = " at the cap" if reasons == "cap" else (f" ({reasons})" if reasons else "")
-        parts.append(f"{design_label(*key, with_aug=with_aug)} stopped{where} before converging ({n_bad} of {n} seeds)")
-    return "; " + " and ".join(parts) + "; this comparison measures the budget"
+        parts.append(f"{design_label(*key, with_aug=with_aug)} stopped{where} before converging "
+                     f"({n_bad} of {n} {unit})")
+    return "; " + " and ".join(parts) + f"; this {what} measures the budget"
 
 
 def design_label(model: str, augmentation: str, *, with_aug: bool) -> str:

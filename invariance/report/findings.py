@@ -308,23 +308,46 @@ def robustness_findings(table: pd.DataFrame, *, k: int | None = None) -> list[st
     return out
 
 
-def learning_curve_findings(curves: pd.DataFrame | None, learning: pd.DataFrame | None = None) -> list[str]:
+def learning_curve_findings(curves: pd.DataFrame | None, learning: pd.DataFrame | None = None,
+                            runs: pd.DataFrame | None = None) -> list[str]:
     """Samples to the target accuracy and efficiency ratios (the sentences ``curves.csv`` carries:
     seed-cluster intervals, nothing quoted beyond twice the measured range), and which design
     has the largest train − test gap at the smallest n_train, where separable.
+
+    Args:
+        curves: ``curves.csv``. learning: ``learning_curves.csv``.
+        runs: The per-run table of every size (:func:`per_run_table`); with a ``converged``
+            column, a sentence about a curve (or its reference) with unconverged runs says so.
 
     Returns:
         Sentences (possibly none).
     """
     out = []
+    has_flags = runs is not None and "converged" in runs.columns
     if curves is not None and len(curves):
+        tagged = curves["augmentation"].nunique() > 1 if "augmentation" in curves.columns else False
         for column in ("target_summary", "efficiency_summary"):
-            if column in curves.columns:
-                out += [str(s).rstrip(".") + "." for s in curves[column] if isinstance(s, str) and s.strip()]
+            if column not in curves.columns:
+                continue
+            for _, row in curves.iterrows():
+                text = row[column]
+                if not isinstance(text, str) or not text.strip():
+                    continue
+                keys = [(str(row["model"]), str(row["augmentation"]))]
+                if column == "efficiency_summary" and isinstance(row.get("reference"), str):
+                    keys.append((row["reference"], str(row["augmentation"])))
+                what = "comparison" if column == "efficiency_summary" else "estimate"
+                note = budget_note(runs, keys, with_aug=tagged, unit="runs", what=what) if has_flags else ""
+                out.append(text.rstrip(".") + note + ".")
     if learning is not None and {"n_train", "generalization_gap"} <= set(learning.columns) \
             and learning["n_train"].nunique() > 1:
         n0 = learning["n_train"].min()
         small = learning[learning["n_train"] == n0]
+        if has_flags and "converged" not in small.columns:
+            at_n0 = runs[pd.to_numeric(runs["n_train"], errors="coerce") == float(n0)]
+            flags = at_n0[["model", "augmentation", "seed", "converged"]
+                          + (["stop_reason"] if "stop_reason" in at_n0.columns else [])]
+            small = small.merge(flags, on=["model", "augmentation", "seed"], how="left")
         keys = sorted({(str(m), str(a)) for m, a in zip(small["model"], small["augmentation"])})
         r = rank(small, "generalization_gap", keys, highest=True)
         if r is not None:
@@ -368,6 +391,6 @@ def key_findings(runs: pd.DataFrame, invariance: pd.DataFrame | None = None, *, 
                        architecture_findings(table, sweep) + lever_findings(table, sweep)
                        + augmentation_findings(table, sweep)))
     groups.append(("Spatial robustness", robustness_findings(table, k=k)))
-    groups.append(("Data hunger", learning_curve_findings(curves, learning)))
+    groups.append(("Data hunger", learning_curve_findings(curves, learning, table)))
     groups.append(("Failures", failure_findings(runs)))
     return [(heading, sentences) for heading, sentences in groups if sentences]
