@@ -336,3 +336,19 @@ def test_curves_table_formats_wild_fits_compactly():
     assert row["a"] == "0.100 [0.050, 0.200]"
     assert row["b"] == "2.4e+11"
     assert row["samples to 85%"] == "3,210 [2,000, 5,000]"
+
+
+def test_curves_table_never_quotes_a_target_beyond_twice_the_measured_range():
+    from invariance.report.tables import curves_table
+
+    curves = pd.DataFrame({"model": ["ref", "m"], "augmentation": ["none"] * 2, "n_seeds": [3, 3], "a": [0.1] * 2,
+                           "b": [1.0] * 2, "c": [0.5] * 2, "target_accuracy": [0.85] * 2, "max_n_fit": [16000] * 2,
+                           "samples_to_target": [3000.0, 54000.0], "target_status": ["interpolated", "beyond_range"],
+                           "samples_to_target_loso_min": [2800.0, 20000.0],
+                           "samples_to_target_loso_max": [3300.0, 40000.0],
+                           "efficiency_ratio": [1.0, np.nan], "efficiency_note": ["reference", "excluded: m: ..."]})
+    ref, m = curves_table(curves).to_dict("records")
+    assert (ref["samples to 85%"], ref["leave-one-size-out"], ref["data vs reference"]) == \
+        ("3,000", "2,800 to 3,300", "reference")
+    assert m["samples to 85%"] == "not reached (the fit suggests ≈ 54,000)"
+    assert (m["leave-one-size-out"], m["data vs reference"], m["seeds"]) == ("20,000 to beyond range", "excluded", "3")

@@ -68,6 +68,7 @@ def _print_table(curves) -> None:
     from rich.table import Table
 
     from invariance.curves import MAX_EXTRAPOLATION, format_n, format_ratio
+    from invariance.curves.powerlaw import format_size, not_reached
 
     target = float(curves["target_accuracy"].iloc[0])
     reference = curves["reference"].iloc[0]
@@ -82,13 +83,14 @@ def _print_table(curves) -> None:
         if r.target_status == "unreachable":
             n_text, note = "unreachable", f"asymptote {100 * r.asymptotic_accuracy:.1f}% < {100 * target:g}%"
         elif r.target_status == "beyond_range":
-            n_text = "not reached"
-            note = f"beyond {MAX_EXTRAPOLATION:g}x max n (fit suggests ≈ {format_n(r.samples_to_target)})"
+            n_text = f"not reached\n[dim](beyond {MAX_EXTRAPOLATION:g}x max n)[/dim]"
+            note = not_reached(r.samples_to_target, r.max_n_fit).removeprefix("not reached within the measured range ")
         else:
             n_text = _with_ci(r.samples_to_target, r.samples_to_target_lo, r.samples_to_target_hi, format_n)
             note = {"extrapolated": "extrapolated", "no_fit": r.fit_note}.get(r.target_status, "")
         loso = "-" if r.samples_to_target_loso_min != r.samples_to_target_loso_min else \
-            f"{format_n(r.samples_to_target_loso_min)}-{format_n(r.samples_to_target_loso_max)}"
+            (f"{format_size(r.samples_to_target_loso_min, r.max_n_fit)} to "
+             f"{format_size(r.samples_to_target_loso_max, r.max_n_fit)}")
         if r.model == reference:
             ratio = "reference"
         elif math.isinf(r.efficiency_ratio):

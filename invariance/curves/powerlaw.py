@@ -21,6 +21,8 @@ from invariance.errors import InvarianceError, SpecError
 A_BOUNDS = (0.0, 1.0)
 C_BOUNDS = (1e-3, 5.0)
 MIN_SIZES = 3
+ABSURD = 1000
+"""Past this multiple of the largest measured n a nearly flat fit's crossing point is not printed."""
 MAX_EXTRAPOLATION = 2.0
 """A samples-to-target beyond this multiple of the largest measured n is not an estimate:
 the fit's shape that far out is a guess, and one size more or less moves it by orders of
@@ -150,8 +152,7 @@ def samples_to_target(a: float, b: float, c: float, target_accuracy: float, *,
         return TargetSize(n, "fitted", "")
     n_min, n_max = n_range
     if n > MAX_EXTRAPOLATION * n_max:
-        return TargetSize(n, "beyond_range", f"not reached within the measured range (the fit suggests "
-                                             f"≈ {format_n(n)}; largest measured n={n_max:,.0f})")
+        return TargetSize(n, "beyond_range", f"{not_reached(n, n_max)[:-1]}; largest measured n={n_max:,.0f})")
     if n > n_max:
         return TargetSize(n, "extrapolated", f"extrapolated beyond the largest measured n={n_max:.0f}")
     if n < n_min:
@@ -171,6 +172,19 @@ def check_target(target_accuracy) -> float:
         raise SpecError("target", "must be an accuracy between 0 and 1 (exclusive), e.g. 0.85",
                         target_accuracy)
     return value
+
+
+def not_reached(n: float, n_max: float) -> str:
+    """``not reached within the measured range (the fit suggests ≈ 194,000)``; past
+    :data:`ABSURD` times ``n_max`` the number itself means nothing and is not printed."""
+    if n > ABSURD * n_max:
+        return f"not reached within the measured range (the fit suggests over {ABSURD:,}x the largest measured n)"
+    return f"not reached within the measured range (the fit suggests ≈ {format_n(n)})"
+
+
+def format_size(n: float, n_max: float) -> str:
+    """:func:`format_n`, or ``beyond range`` past :data:`MAX_EXTRAPOLATION` times ``n_max``."""
+    return "beyond range" if n > MAX_EXTRAPOLATION * n_max else format_n(n)
 
 
 def format_n(n: float) -> str:

@@ -16,7 +16,8 @@ import pandas as pd
 from invariance.curves.bootstrap import (N_COLUMN, PARAMS, BootstrapFit, SeedDraws, SizeMeans, bootstrap_fit,
                                          fit_sizes, interval, n_column, size_means)
 from invariance.curves.powerlaw import (MAX_EXTRAPOLATION, MIN_SIZES, PowerLaw, TargetSize, check_target, format_n,
-                                        format_percent, format_ratio, samples_to_target)
+                                        format_percent, format_ratio, format_size, not_reached,
+                                        samples_to_target)
 from invariance.errors import InvarianceError, in_range, one_of
 
 CURVES_COLUMNS = (
@@ -264,13 +265,13 @@ def sample_efficiency_ratio(fits: Sequence[CurveFit] | Mapping[tuple[str, str], 
             row["efficiency_summary"] = (f"{reference_model}{_aug_phrase(fit, tagged)} does not reach {pct} "
                                          f"on its fitted curve, so {fit.model} has no ratio")
             continue
-        beyond = [(name, t) for name, t in ((fit.model, mine), (reference_model, theirs))
+        beyond = [(name, t, f) for name, t, f in ((fit.model, mine, fit), (reference_model, theirs, ref))
                   if t.status == "beyond_range"]
         if beyond:
-            row["efficiency_note"] = "excluded: " + "; ".join(f"{name}: {t.note}" for name, t in beyond)
+            row["efficiency_note"] = "excluded: " + "; ".join(f"{name}: {t.note}" for name, t, _ in beyond)
             row["efficiency_summary"] = (f"{fit.model}{_aug_phrase(fit, tagged)}: no efficiency ratio to "
                                          f"{reference_model} at {pct}: "
-                                         + " and ".join(f"{name} {_beyond_text(t)}" for name, t in beyond))
+                                         + " and ".join(f"{name} {_beyond_text(t, f)}" for name, t, f in beyond))
             continue
         if mine.status == "unreachable":
             row.update(efficiency_ratio=math.inf,
@@ -370,9 +371,9 @@ def curves_table(learning_curves: pd.DataFrame, *, target: float = 0.85, referen
             row["target_summary"] = (f"{who} does not reach {pct} on its fitted curve "
                                      f"(asymptotic accuracy {format_percent(1 - p.a)})")
         elif t.status == "beyond_range":
-            row["target_summary"] = f"{who}: {pct} {_beyond_text(t)}"
+            row["target_summary"] = f"{who}: {pct} {_beyond_text(t, fit)}"
         else:
-            extra = [x for x in (_ci_text(lo, hi, level, format_n, fit.n_seeds), _loso_text(loso_lo, loso_hi),
+            extra = [x for x in (_ci_text(lo, hi, level, format_n, fit.n_seeds), _loso_text(loso_lo, loso_hi, n_max),
                                  t.note) if x]
             row["target_summary"] = (f"{who} reaches {pct} at ≈{format_n(t.n)} training images"
                                      + (f" ({'; '.join(extra)})" if extra else ""))
@@ -398,15 +399,15 @@ def _sensitivity(fit: CurveFit, loso: np.ndarray) -> tuple[float, float, str]:
     return float(finite.min()), float(finite.max()), note
 
 
-def _beyond_text(t: TargetSize) -> str:
+def _beyond_text(t: TargetSize, fit: CurveFit) -> str:
     """``not reached within the measured range (the fit suggests ≈ 540,000)``."""
-    return f"not reached within the measured range (the fit suggests ≈ {format_n(t.n)})"
+    return not_reached(t.n, fit.n_range[1])
 
 
-def _loso_text(lo: float, hi: float) -> str:
+def _loso_text(lo: float, hi: float, n_max: float) -> str:
     if math.isnan(lo) or math.isnan(hi):
         return ""
-    return f"leave-one-size-out range {format_n(lo)} to {format_n(hi)}"
+    return f"leave-one-size-out range {format_size(lo, n_max)} to {format_size(hi, n_max)}"
 
 
 def _ci_text(lo: float, hi: float, level: float, fmt, seeds: int, *, suffix: str = "") -> str:

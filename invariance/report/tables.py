@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from invariance.curves.powerlaw import MAX_EXTRAPOLATION, not_reached
 from invariance.curves.run_summary import sweeps_of
 from invariance.report.comparisons import Stat
 from invariance.report.findings import CONSISTENCY, GRID, SWEEP_WORDS
@@ -105,7 +106,8 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
             out[name] = interval(row, name)
         status = str(row.get("target_status", ""))
         if status == "beyond_range":
-            out[target_name] = f"not reached (fit ≈ {_count(num(row, 'samples_to_target'))})"
+            out[target_name] = "not reached " + not_reached(num(row, "samples_to_target"), num(row, "max_n_fit")) \
+                .removeprefix("not reached within the measured range ")
         elif status == "unreachable":
             out[target_name] = "unreachable"
         else:
@@ -113,12 +115,16 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
         if "samples_to_target_loso_min" in curves.columns:
             lo, hi = num(row, "samples_to_target_loso_min"), num(row, "samples_to_target_loso_max")
             def bound(v):
-                return _count(v) if math.isfinite(v) else "unreachable"
+                if not math.isfinite(v):
+                    return "unreachable"
+                return "beyond range" if v > MAX_EXTRAPOLATION * num(row, "max_n_fit") else _count(v)
 
             out["leave-one-size-out"] = "–" if math.isnan(lo) else f"{bound(lo)} to {bound(hi)}"
         if "efficiency_ratio" in curves.columns:
             ratio = num(row, "efficiency_ratio")
-            if str(row.get("efficiency_note", "")).startswith("excluded"):
+            if str(row.get("efficiency_note", "")) == "reference":
+                out["data vs reference"] = "reference"
+            elif str(row.get("efficiency_note", "")).startswith("excluded"):
                 out["data vs reference"] = "excluded"
             else:
                 out["data vs reference"] = "–" if not np.isfinite(ratio) else f"{ratio:.2f}×"
