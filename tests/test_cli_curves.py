@@ -17,7 +17,8 @@ def write_study(folder, *, ns=(250, 1000, 4000, 16000, 60000), seeds=(0, 1)):
         for n in ns:
             for seed in seeds:
                 acc = 1 - float(power_law(n, *law)) + rng.normal(0, 0.002)
-                rows.append(dict(run_id=f"{model}{n}{seed}", model=model, augmentation="none", n_train=n, seed=seed,
+                rows.append(dict(run_id=f"{model}{n}{seed}", model=model, augmentation="none", n_train=n,
+                                 n_fit=int(0.9 * n), seed=seed,
                                  status="completed", reason="", test_accuracy=acc, train_accuracy=acc + 0.03,
                                  params=1, macs=1, train_seconds=1.0, epochs_run=2))
     folder.mkdir(parents=True, exist_ok=True)
@@ -37,24 +38,34 @@ def run_cli(args, capsys):
 
 def test_cli_prints_the_sentences_and_writes_curves(tmp_path, capsys):
     study = write_study(tmp_path / "study")
-    code, out, err = run_cli([study, "--boot", "20", "--target", "0.85"], capsys)
+    code, out, err = run_cli([study, "--boot", "20", "--target", "0.83"], capsys)
     assert code == 0, err
     curves = pd.read_csv(study / "curves.csv")
     mlp = curves.set_index("model").loc["mlp"]
-    sentence = (f"mlp needs {format_ratio(mlp['efficiency_ratio'])}x (95% CI "
-                f"{format_ratio(mlp['efficiency_ratio_lo'])}-{format_ratio(mlp['efficiency_ratio_hi'])}) "
-                f"the data of cnn_pool to reach 85%")
+    assert mlp["target_status"] == "extrapolated"  # within 2x the largest measured n_fit
+    sentence = (f"mlp needs {format_ratio(mlp['efficiency_ratio'])}x the data of cnn_pool to reach 83% (95% CI "
+                f"{format_ratio(mlp['efficiency_ratio_lo'])}x to {format_ratio(mlp['efficiency_ratio_hi'])}x, "
+                f"2 seeds")
     assert sentence in out
-    assert "cnn_pool reaches 85% at n~" in out
-    assert "Learning curves" in out and "data vs cnn_pool" in out
+    assert "cnn_pool reaches 83% at ≈" in out and "leave-one-size-out range" in out
+    assert "Learning curves" in out and "data vs cnn_pool" in out and "n = images trained on" in out
+
+
+def test_cli_says_not_reached_beyond_twice_the_measured_range(tmp_path, capsys):
+    study = write_study(tmp_path / "study")
+    code, out, err = run_cli([study, "--boot", "10", "--target", "0.85"], capsys)
+    assert code == 0, err
+    assert "mlp: 85% not reached within the measured range (the fit suggests ≈ " in out
+    assert "mlp: no efficiency ratio to cnn_pool at 85%" in out
+    assert "mlp needs" not in out
     assert (study / "learning_curves.csv").exists()
 
 
 def test_cli_reference_option(tmp_path, capsys):
     study = write_study(tmp_path / "study")
-    code, out, _ = run_cli([study, "--boot", "0", "--reference", "mlp"], capsys)
+    code, out, _ = run_cli([study, "--boot", "0", "--reference", "mlp", "--target", "0.83"], capsys)
     assert code == 0
-    assert "cnn_pool needs 0." in out and "the data of mlp to reach 85%" in out
+    assert "cnn_pool needs 0." in out and "the data of mlp to reach 83%" in out
 
 
 @pytest.mark.parametrize("args, message", [

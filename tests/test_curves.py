@@ -23,7 +23,8 @@ def closed_form_n(a, b, c, target):
 
 
 def synthetic_runs(*, models=TRUE, augmentations=("none",), ns=NS, seeds=(0, 1, 2), noise=0.0, rng_seed=0):
-    """A runs table whose test accuracies follow 1 - (a + b*n^-c) (+ seeded noise)."""
+    """A runs table whose test accuracies follow 1 - (a + b*n^-c) (+ seeded noise) in n = n_fit, the
+    images trained on; n_train (the subset before a 10% validation split) is n / 0.9."""
     rng = np.random.default_rng(rng_seed)
     rows = []
     for model, (a, b, c) in models.items():
@@ -31,8 +32,9 @@ def synthetic_runs(*, models=TRUE, augmentations=("none",), ns=NS, seeds=(0, 1, 
             for n in ns:
                 for seed in seeds:
                     acc = 1 - float(power_law(n, a, b, c)) + (rng.normal(0, noise) if noise else 0.0)
-                    rows.append(dict(run_id=f"{model}-{aug}-{n}-{seed}", model=model, augmentation=aug, n_train=n,
-                                     seed=seed, status="completed", reason="", test_accuracy=acc,
+                    rows.append(dict(run_id=f"{model}-{aug}-{n}-{seed}", model=model, augmentation=aug,
+                                     n_train=int(round(n / 0.9)), n_fit=n, seed=seed, status="completed", reason="",
+                                     test_accuracy=acc,
                                      train_accuracy=min(1.0, acc + 0.05), params=100, macs=200,
                                      train_seconds=1.0, epochs_run=3))
     return pd.DataFrame(rows)
@@ -55,7 +57,7 @@ def test_fit_recovers_exact_power_law(a, b, c):
 
 def test_fit_recovers_noisy_power_law_loosely():
     runs = synthetic_runs(models={"m": (0.08, 2.0, 0.45)}, seeds=range(5), noise=0.003, rng_seed=1)
-    fit = fit_power_law(runs["n_train"], 1 - runs["test_accuracy"])
+    fit = fit_power_law(runs["n_fit"], 1 - runs["test_accuracy"])
     assert fit.a == pytest.approx(0.08, abs=0.01)
     assert fit.c == pytest.approx(0.45, abs=0.08)
     assert fit(60000) == pytest.approx(power_law(60000, 0.08, 2.0, 0.45), abs=0.003)
@@ -63,17 +65,17 @@ def test_fit_recovers_noisy_power_law_loosely():
 
 def test_fitting_all_seed_points_equals_fitting_means_weighted_by_seeds():
     runs = synthetic_runs(models={"m": (0.1, 2.0, 0.4)}, seeds=range(3), noise=0.01, rng_seed=2)
-    runs = runs[~((runs["n_train"] == 500) & (runs["seed"] > 0))]  # unequal seed counts
-    all_points = fit_power_law(runs["n_train"], 1 - runs["test_accuracy"])
-    g = runs.assign(err=1 - runs["test_accuracy"]).groupby("n_train")["err"]
+    runs = runs[~((runs["n_fit"] == 500) & (runs["seed"] > 0))]  # unequal seed counts
+    all_points = fit_power_law(runs["n_fit"], 1 - runs["test_accuracy"])
+    g = runs.assign(err=1 - runs["test_accuracy"]).groupby("n_fit")["err"]
     means = fit_power_law(g.mean().index, g.mean().values, weights=g.count().values)
     assert means == pytest.approx(all_points, rel=1e-5)
 
 
 def test_fit_is_deterministic():
     runs = synthetic_runs(models={"m": (0.1, 2.0, 0.4)}, noise=0.01)
-    first = fit_power_law(runs["n_train"], 1 - runs["test_accuracy"])
-    assert fit_power_law(runs["n_train"], 1 - runs["test_accuracy"]) == first
+    first = fit_power_law(runs["n_fit"], 1 - runs["test_accuracy"])
+    assert fit_power_law(runs["n_fit"], 1 - runs["test_accuracy"]) == first
 
 
 def test_fit_keeps_its_bounds():
@@ -119,9 +121,16 @@ def test_samples_to_target_on_a_fitted_exact_curve():
 
 
 def test_samples_to_target_says_when_out_of_range():
-    beyond = samples_to_target(0.11, 3.0, 0.35, 0.85, n_range=(250, 60000))
-    assert beyond.status == "extrapolated" and beyond.n > 60000
-    assert "extrapolated beyond the largest measured n=60000" in beyond.note
+    near = samples_to_target(0.11, 3.0, 0.35, 0.83, n_range=(250, 60000))  # n ~ 71,600: within 2x
+    assert near.status == "extrapolated" and 60000 < near.n < 120000
+    assert "extrapolated beyond the largest measured n=60000" in near.note
+    beyond = samples_to_target(0.11, 3.0, 0.35, 0.85, n_range=(250, 60000))  # n ~ 228,000: beyond 2x
+    assert beyond.status == "beyond_range" and beyond.n == pytest.approx(closed_form_n(0.11, 3.0, 0.35, 0.85))
+    assert beyond.note == (f"not reached within the measured range (the fit suggests ≈ {format_n(beyond.n)}; "
+                           f"largest measured n=60,000)")
+    edge = closed_form_n(0.11, 3.0, 0.35, 0.85)
+    assert samples_to_target(0.11, 3.0, 0.35, 0.85, n_range=(250, edge / 2 + 1)).status == "extrapolated"
+    assert samples_to_target(0.11, 3.0, 0.35, 0.85, n_range=(250, edge / 2 - 1)).status == "beyond_range"
     below = samples_to_target(0.02, 1.0, 0.5, 0.85, n_range=(250, 60000))
     assert below.status == "extrapolated" and below.n < 250 and "below the smallest measured n=250" in below.note
     never = samples_to_target(0.16, 4.0, 0.4, 0.85, n_range=(250, 60000))
@@ -172,7 +181,7 @@ def test_bootstrap_with_one_seed_per_size_has_no_interval():
     boot = bootstrap_fit(one_curve(seeds=[0]), n_boot=5, seed=0)
     assert not boot.resampled
     assert all(math.isnan(v) for pair in boot.intervals.values() for v in pair)
-    assert "one run per n_train" in boot.note
+    assert boot.note == "one seed: no bootstrap CI (needs 2+ seeds)"
 
 
 def test_bootstrap_rejects_mixed_curves_and_too_few_sizes():
@@ -230,7 +239,7 @@ def tiny_tables():
 
 EXPECTED = pd.DataFrame({
     "run_id": ["r1", "r4", "r2"], "model": ["mlp", "cnn_pool", "cnn_pool"], "augmentation": ["none"] * 3,
-    "n_train": [500, 250, 1000], "seed": [0, 0, 1], "test_accuracy": [0.80, 0.70, 0.88],
+    "n_train": [500, 250, 1000], "n_fit": [np.nan] * 3, "seed": [0, 0, 1], "test_accuracy": [0.80, 0.70, 0.88],
     "train_accuracy": [0.95, 1.00, 0.90], "generalization_gap": [0.95 - 0.80, 1.00 - 0.70, 0.90 - 0.88],
     "params": [10.0, 30.0, 30.0], "macs": [20.0, 40.0, 40.0], "train_seconds": [1.5, 0.5, 2.5],
     "mean_consistency_dx": [0.61, np.nan, 0.81], "mean_consistency_angle": [0.72, np.nan, np.nan],
@@ -254,7 +263,7 @@ def test_learning_curve_table_joins_on_keys_without_run_id():
 def test_learning_curve_table_without_invariance_and_with_missing_columns():
     runs, _ = tiny_tables()
     table = learning_curve_table(runs[["model", "augmentation", "n_train", "seed", "status", "test_accuracy"]])
-    assert list(table.columns) == list(EXPECTED.columns[:11])
+    assert list(table.columns) == list(EXPECTED.columns[:12])
     assert table["train_accuracy"].isna().all() and len(table) == 3
     with pytest.raises(InvarianceError, match="missing column.*test_accuracy"):
         learning_curve_table(runs.drop(columns="test_accuracy"))
@@ -276,17 +285,43 @@ def test_read_table_keeps_labels_as_text(tmp_path):
 def test_efficiency_ratio_of_two_exact_power_laws_is_the_closed_form_ratio():
     runs = synthetic_runs(models={"cnn_pool": TRUE["cnn_pool"], "mlp": TRUE["mlp"]}, seeds=(0, 1))
     fits = fit_curves(learning_curve_table(runs), n_boot=10, seed=0)
-    ratios = sample_efficiency_ratio(fits, reference_model="cnn_pool", target=0.85).set_index("model")
-    expected = closed_form_n(*TRUE["mlp"], 0.85) / closed_form_n(*TRUE["cnn_pool"], 0.85)
+    ratios = sample_efficiency_ratio(fits, reference_model="cnn_pool", target=0.83).set_index("model")
+    expected = closed_form_n(*TRUE["mlp"], 0.83) / closed_form_n(*TRUE["cnn_pool"], 0.83)
     assert ratios.loc["mlp", "efficiency_ratio"] == pytest.approx(expected, rel=1e-4)
     # Exact data: every bootstrap replicate is the same curve, so the CI collapses onto the ratio.
     assert ratios.loc["mlp", "efficiency_ratio_lo"] == pytest.approx(expected, rel=1e-4)
     assert ratios.loc["mlp", "efficiency_ratio_hi"] == pytest.approx(expected, rel=1e-4)
     assert ratios.loc["cnn_pool", "efficiency_ratio"] == 1.0
+    r = format_ratio(expected)
     assert ratios.loc["mlp", "efficiency_summary"].startswith(
-        f"mlp needs {format_ratio(expected)}x (95% CI {format_ratio(expected)}-{format_ratio(expected)}) "
-        f"the data of cnn_pool to reach 85%")
-    assert "extrapolated beyond the largest measured n=60000" in ratios.loc["mlp", "efficiency_note"]
+        f"mlp needs {r}x the data of cnn_pool to reach 83% (95% CI {r}x to {r}x, 2 seeds; mlp: extrapolated beyond "
+        f"the largest measured n=60000)")
+
+
+def test_a_ratio_beyond_twice_the_measured_range_is_excluded_not_quoted():
+    runs = synthetic_runs(models={"cnn_pool": TRUE["cnn_pool"], "mlp": TRUE["mlp"]}, seeds=(0, 1))
+    curves = curves_table(learning_curve_table(runs), target=0.85, n_boot=10, seed=0).set_index("model")
+    mlp = curves.loc["mlp"]
+    n = format_n(closed_form_n(*TRUE["mlp"], 0.85))  # ~228,000 > 2 x 60,000
+    assert mlp["target_status"] == "beyond_range" and math.isnan(mlp["efficiency_ratio"])
+    assert mlp["target_summary"] == f"mlp: 85% not reached within the measured range (the fit suggests ≈ {n})"
+    assert mlp["efficiency_summary"] == (f"mlp: no efficiency ratio to cnn_pool at 85%: mlp not reached within the "
+                                         f"measured range (the fit suggests ≈ {n})")
+    assert mlp["efficiency_note"].startswith("excluded: mlp: not reached within the measured range")
+    assert mlp["samples_to_target_hi"] == math.inf  # every replicate is beyond the range too
+
+
+def test_a_ratio_whose_interval_covers_one_is_no_detectable_difference():
+    runs = synthetic_runs(models={"cnn_pool": TRUE["cnn_pool"], "twin": TRUE["cnn_pool"]}, seeds=(0, 1, 2),
+                          noise=0.004, rng_seed=4)
+    ratios = sample_efficiency_ratio(fit_curves(learning_curve_table(runs), n_boot=50, seed=0),
+                                     reference_model="cnn_pool", target=0.85).set_index("model")
+    twin = ratios.loc["twin"]
+    assert twin["efficiency_ratio_lo"] <= 1 <= twin["efficiency_ratio_hi"]
+    assert twin["efficiency_summary"].startswith(
+        f"twin and cnn_pool: no detectable difference in the data needed to reach 85% (ratio "
+        f"{format_ratio(twin['efficiency_ratio'])}x, 95% CI {format_ratio(twin['efficiency_ratio_lo'])}x to "
+        f"{format_ratio(twin['efficiency_ratio_hi'])}x, 3 seeds")
 
 
 def test_efficiency_ratio_compares_within_augmentation_and_explains_gaps():
@@ -325,12 +360,17 @@ def test_curves_table_columns_values_and_unfittable_curves():
     assert cnn["err_at_max_n_fit"] == pytest.approx(power_law(60000, *TRUE["cnn_pool"]), abs=1e-8)
     assert cnn["err_at_max_n_observed"] == pytest.approx(power_law(60000, *TRUE["cnn_pool"]), abs=1e-12)
     assert cnn["samples_to_target"] == pytest.approx(closed_form_n(*TRUE["cnn_pool"], 0.85), rel=1e-4)
-    assert (cnn["target_status"], cnn["min_n"], cnn["max_n"], cnn["n_runs"]) == ("interpolated", 250, 60000, 18)
+    assert (cnn["target_status"], cnn["min_n_fit"], cnn["max_n_fit"], cnn["n_runs"], cnn["n_seeds"], cnn["n_column"]) \
+        == ("interpolated", 250, 60000, 18, 2, "n_fit")
     n = format_n(cnn["samples_to_target"])
-    assert cnn["target_summary"] == f"cnn_pool reaches 85% at n~{n} (95% CI {n}-{n})"
+    # Exact data: dropping any one size refits the same curve, so the sensitivity range is one point.
+    assert cnn["samples_to_target_loso_min"] == pytest.approx(cnn["samples_to_target"], rel=1e-4)
+    assert cnn["samples_to_target_loso_max"] == pytest.approx(cnn["samples_to_target"], rel=1e-4)
+    assert cnn["target_summary"] == (f"cnn_pool reaches 85% at ≈{n} training images (95% CI {n} to {n}, 2 seeds; "
+                                     f"leave-one-size-out range {n} to {n})")
     lenet = curves.loc["lenet5"]
     assert math.isnan(lenet["a"]) and lenet["target_status"] == "no_fit"
-    assert lenet["fit_note"] == "no fit: 2 distinct n_train (1000, 2000); a power law needs at least 3"
+    assert lenet["fit_note"] == "no fit: 2 distinct n_fit (1000, 2000); a power law needs at least 3"
     assert lenet["efficiency_note"] == "no fit for lenet5"
 
 
@@ -339,7 +379,7 @@ def test_curves_table_is_reproducible_per_curve():
     table = learning_curve_table(runs)
     full = curves_table(table, n_boot=20, seed=5).set_index("model")
     alone = curves_table(table[table["model"] == "mlp"], n_boot=20, seed=5, reference="mlp").set_index("model")
-    # A curve's CIs depend on the seed and its own runs, not on the other curves in the table.
+    # A curve's CIs depend on the seed, the study's seeds and its own runs, not on the other curves' values.
     for col in ("a_lo", "a_hi", "c_lo", "samples_to_target_hi"):
         assert full.loc["mlp", col] == alone.loc["mlp", col]
 
@@ -380,7 +420,7 @@ def test_write_curves_never_fails_on_thin_data(tmp_path):
     lc, curves = write_curves(write_study(tmp_path / "one_n", runs), n_boot=5, log=lines.append)
     assert len(lc) == 3 and curves["a"].isna().all()
     assert (tmp_path / "one_n" / "curves.csv").exists()
-    assert any(line.startswith("skipped mlp / none: no fit: 1 distinct n_train (1000)") for line in lines)
+    assert any(line.startswith("skipped mlp / none: no fit: 1 distinct n_fit (1000)") for line in lines)
 
     failed = runs.assign(status="failed")
     lc, curves = write_curves(write_study(tmp_path / "none_done", failed), log=lines.append)
@@ -404,30 +444,116 @@ def test_write_curves_rejects_bad_input(tmp_path):
 
 
 def test_runs_without_a_size_are_kept_in_the_table_but_left_out_of_the_fit(tmp_path):
-    runs = synthetic_runs(models={"mlp": TRUE["mlp"]}, seeds=(0, 1))
-    runs["n_train"] = runs["n_train"].astype("float").where(runs["n_train"] != 60000)  # null = all the data
+    runs = synthetic_runs(models={"mlp": TRUE["mlp"]}, seeds=(0, 1)).drop(columns="n_fit")  # an old table
+    runs["n_train"] = runs["n_train"].astype("float").where(runs["n_train"] != round(60000 / 0.9))  # null: all
     runs.loc[0, "test_accuracy"] = np.nan
     lc, curves = write_curves(write_study(tmp_path / "s", runs), n_boot=5)
-    assert len(lc) == 18 and lc["n_train"].isna().sum() == 2
+    assert len(lc) == 18 and lc["n_train"].isna().sum() == 2 and lc["n_fit"].isna().all()
     row = curves.iloc[0]
-    assert row["n_runs"] == 15 and row["max_n"] == 32000
-    assert row["fit_note"] == ("2 run(s) with n_train null (all the data, size not recorded) left out; "
+    assert row["n_runs"] == 15 and row["max_n_fit"] == round(32000 / 0.9) and row["n_column"] == "n_train"
+    assert row["fit_note"] == ("n_fit not recorded: fitted on n_train (the subset size before the validation split); "
+                               "2 run(s) with n_train null (all the data, size not recorded) left out; "
                                "1 run(s) without test_accuracy left out")
 
 
+def test_curves_are_fitted_on_the_images_trained_on_and_fill_n_fit_from_metrics(tmp_path):
+    import json
+
+    runs = synthetic_runs(models={"cnn_pool": TRUE["cnn_pool"]}, seeds=(0, 1))
+    study = write_study(tmp_path / "s", runs.drop(columns="n_fit"))
+    for r in runs.itertuples():  # runs.csv lacks n_fit; each run's metrics.json has it
+        (study / "runs" / r.run_id).mkdir(parents=True)
+        (study / "runs" / r.run_id / "metrics.json").write_text(json.dumps({"n_fit": int(r.n_fit)}))
+    lc, curves = write_curves(study, n_boot=5)
+    assert lc["n_fit"].tolist() == runs["n_fit"].tolist()
+    row = curves.iloc[0]
+    assert (row["n_column"], row["min_n_fit"], row["max_n_fit"]) == ("n_fit", 250, 60000)
+    assert row["samples_to_target"] == pytest.approx(closed_form_n(*TRUE["cnn_pool"], 0.85), rel=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# the seed-cluster bootstrap: known answers
+
+
+def two_seed_curve():
+    """Seed 0's errors lie on 0.1 + 1*n^-0.5, seed 1's on 0.2 + 3*n^-0.5, at every size."""
+    rows = []
+    for seed, (a, b) in enumerate([(0.1, 1.0), (0.2, 3.0)]):
+        for n in (100, 400, 1600, 6400):
+            rows.append(dict(model="m", augmentation="none", n_fit=n, n_train=n, seed=seed,
+                             test_accuracy=1 - (a + b * n ** -0.5)))
+    return pd.DataFrame(rows)
+
+
+def test_seed_cluster_bootstrap_reproduces_a_hand_computed_interval():
+    from invariance.curves import SeedDraws
+
+    # With 2 seeds the replicates are enumerable: {0,0}, {0,1}, {1,0}, {1,1}. A replicate moves a
+    # seed's runs at every size together, so {0,0} is seed 0's curve, {1,1} seed 1's and a mixed
+    # one the mean curve, a = 0.15. (A within-size resample would mix seeds across sizes.)
+    draws = SeedDraws(seeds=(0, 1), picks=np.array([[0, 0], [0, 1], [1, 0], [1, 1]]))
+    boot = bootstrap_fit(two_seed_curve(), draws=draws, level=0.5)
+    assert boot.samples["a"].to_numpy() == pytest.approx([0.1, 0.15, 0.15, 0.2], abs=1e-7)
+    assert boot.samples["b"].to_numpy() == pytest.approx([1.0, 2.0, 2.0, 3.0], rel=1e-5)
+    # 50% percentile interval of [0.1, 0.15, 0.15, 0.2]: quantiles 0.25 and 0.75 by linear
+    # interpolation at positions 0.75 and 2.25: 0.1 + 0.75*0.05 and 0.15 + 0.25*0.05.
+    lo, hi = boot.intervals["a"]
+    assert (lo, hi) == pytest.approx((0.1375, 0.1625), abs=1e-7)
+
+
+def test_seed_draws_are_one_draw_per_replicate_from_the_seeded_rng():
+    from invariance.curves import SeedDraws
+    from invariance.seeding import make_rng
+
+    draws = SeedDraws.draw([2, 0, 1, 2, 0], n_boot=3, seed=11)
+    assert draws.seeds == (0, 1, 2)
+    np.testing.assert_array_equal(draws.picks, make_rng(11).integers(0, 3, size=(3, 3)))
+    w = draws.weights(np.array([0, 1, 2]))
+    np.testing.assert_array_equal(w.sum(axis=1), [3, 3, 3])
+    np.testing.assert_array_equal(w[0], [np.sum(draws.picks[0] == i) for i in range(3)])
+
+
+def test_every_curve_takes_the_same_seeds_in_each_replicate():
+    # Two models that differ by a constant per seed: in every replicate both curves saw the
+    # same seeds, so their fitted asymptotes differ by exactly the constant, replicate by replicate.
+    one = two_seed_curve()
+    two = one.assign(model="k", test_accuracy=one["test_accuracy"] - 0.05)
+    fits = {f.model: f for f in fit_curves(pd.concat([one, two]), n_boot=40, seed=3)}
+    diff = fits["k"].boot.samples["a"] - fits["m"].boot.samples["a"]
+    assert diff.to_numpy() == pytest.approx(np.full(40, 0.05), abs=1e-6)
+
+
+def test_leave_one_size_out_range_is_the_refits_without_each_size():
+    runs = synthetic_runs(models={"cnn_pool": TRUE["cnn_pool"]}, ns=(250, 1000, 4000, 16000), seeds=(0, 1),
+                          noise=0.004, rng_seed=5)
+    table = learning_curve_table(runs)
+    row = curves_table(table, n_boot=0).iloc[0]
+    by_n = table.assign(err=1 - table["test_accuracy"]).groupby("n_fit")["err"]
+    means, counts = by_n.mean(), by_n.count()
+    refits = []
+    for drop in means.index:
+        keep = means.index != drop
+        a, b, c = fit_power_law(means.index[keep], means.values[keep], weights=counts.values[keep])
+        refits.append(closed_form_n(a, b, c, 0.85))
+    assert row["samples_to_target_loso_min"] == pytest.approx(min(refits), rel=1e-9)
+    assert row["samples_to_target_loso_max"] == pytest.approx(max(refits), rel=1e-9)
+    three = curves_table(table[table["n_fit"] != 16000], n_boot=0).iloc[0]
+    assert math.isnan(three["samples_to_target_loso_min"])
+    assert three["sensitivity_note"] == "leave-one-size-out needs at least 4 sizes; the curve has 3"
+
 
 def test_far_extrapolation_is_not_printed_as_a_number():
-    # A nearly flat curve (c tiny) crosses 85% only at an absurd n: say so, don't print it.
-    from invariance.curves import curves_table
-
+    # A nearly flat curve (c tiny) crosses 85% only at an absurd n: say so, don't quote it as a finding.
     rows = []
     for model, (a, b, c) in {"ref": (0.05, 2.0, 0.5), "flat": (0.0, 0.5, 0.02)}.items():
         for n in (250, 1000, 4000, 16000):
             for seed in (0, 1):
                 acc = 1 - (a + b * n ** (-c))
-                rows.append(dict(model=model, augmentation="none", n_train=n, seed=seed, test_accuracy=acc,
+                rows.append(dict(model=model, augmentation="none", n_train=n, n_fit=n, seed=seed, test_accuracy=acc,
                                  train_accuracy=acc, generalization_gap=0.0, params=1, macs=1, train_seconds=1.0))
     table = curves_table(pd.DataFrame(rows), target=0.85, reference="ref", n_boot=20, seed=0)
     flat = table.set_index("model").loc["flat"]
-    assert "within 100x the largest measured n=16,000" in flat.target_summary
-    assert "no meaningful ratio" in flat.efficiency_summary
+    assert flat.target_status == "beyond_range"
+    assert flat.target_summary == ("flat: 85% not reached within the measured range (the fit suggests over 1,000x "
+                                   "the largest measured n)")
+    assert flat.efficiency_summary.startswith("flat: no efficiency ratio to ref at 85%: flat not reached within")

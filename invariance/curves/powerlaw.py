@@ -21,6 +21,12 @@ from invariance.errors import InvarianceError, SpecError
 A_BOUNDS = (0.0, 1.0)
 C_BOUNDS = (1e-3, 5.0)
 MIN_SIZES = 3
+ABSURD = 1000
+"""Past this multiple of the largest measured n a nearly flat fit's crossing point is not printed."""
+MAX_EXTRAPOLATION = 2.0
+"""A samples-to-target beyond this multiple of the largest measured n is not an estimate:
+the fit's shape that far out is a guess, and one size more or less moves it by orders of
+magnitude. It is reported as not reached within the measured range."""
 
 # The profile over c starts on this fixed grid (log-spaced), so the fit is deterministic.
 _C_GRID = np.geomspace(*C_BOUNDS, 121)
@@ -44,8 +50,9 @@ class TargetSize(NamedTuple):
     Attributes:
         n: Training-set size (float; ``inf`` when unreachable, ``nan`` without a fit).
         status: ``"interpolated"`` (inside the measured range), ``"extrapolated"``
-            (outside it), ``"unreachable"`` (the asymptote is not below the target error),
-            ``"fitted"`` (no range was given) or ``"no_fit"``.
+            (outside it, but within :data:`MAX_EXTRAPOLATION` times the largest measured n),
+            ``"beyond_range"`` (further out: not a headline number), ``"unreachable"`` (the
+            asymptote is not below the target error), ``"fitted"`` (no range was given) or ``"no_fit"``.
         note: A plain sentence for the non-interpolated cases; ``""`` otherwise.
     """
 
@@ -124,7 +131,8 @@ def samples_to_target(a: float, b: float, c: float, target_accuracy: float, *,
         a, b, c: A fitted power law (``nan`` for no fit).
         target_accuracy: In (0, 1), e.g. 0.85.
         n_range: ``(min_n, max_n)`` measured; with it, a size outside the range is marked
-            ``"extrapolated"`` and said so in ``note``.
+            ``"extrapolated"`` and said so in ``note``; beyond :data:`MAX_EXTRAPOLATION` times
+            the largest it is ``"beyond_range"``.
 
     Returns:
         TargetSize(n, status, note).
@@ -143,6 +151,8 @@ def samples_to_target(a: float, b: float, c: float, target_accuracy: float, *,
     if n_range is None:
         return TargetSize(n, "fitted", "")
     n_min, n_max = n_range
+    if n > MAX_EXTRAPOLATION * n_max:
+        return TargetSize(n, "beyond_range", f"{not_reached(n, n_max)[:-1]}; largest measured n={n_max:,.0f})")
     if n > n_max:
         return TargetSize(n, "extrapolated", f"extrapolated beyond the largest measured n={n_max:.0f}")
     if n < n_min:
@@ -162,6 +172,41 @@ def check_target(target_accuracy) -> float:
         raise SpecError("target", "must be an accuracy between 0 and 1 (exclusive), e.g. 0.85",
                         target_accuracy)
     return value
+
+
+def not_reached(n: float, n_max: float) -> str:
+    """``not reached within the measured range (the fit suggests ≈ 194,000)``; past
+    :data:`ABSURD` times ``n_max`` the number itself means nothing and is not printed."""
+    if n > ABSURD * n_max:
+        return f"not reached within the measured range (the fit suggests over {ABSURD:,}x the largest measured n)"
+    return f"not reached within the measured range (the fit suggests ≈ {format_n(n)})"
+
+
+def format_size(n: float, n_max: float) -> str:
+    """:func:`format_n`, or ``beyond range`` past :data:`MAX_EXTRAPOLATION` times ``n_max``."""
+    return "beyond range" if n > MAX_EXTRAPOLATION * n_max else format_n(n)
+
+
+def format_n(n: float) -> str:
+    """A sample count for sentences: 2823.3 -> '2,820', 245.3 -> '245', inf -> 'unbounded'."""
+    if not math.isfinite(n):
+        return _non_finite(n)
+    if n >= 1000:
+        n = round(n, -int(math.floor(math.log10(n))) + 2)
+    return f"{n:,.0f}"
+
+
+def format_ratio(r: float) -> str:
+    """A ratio for sentences: 6.31 -> '6.3', 12.4 -> '12', 0.523 -> '0.52', inf -> 'unbounded'."""
+    if not math.isfinite(r):
+        return _non_finite(r)
+    if r >= 10:
+        return f"{r:,.0f}"
+    return f"{r:.1f}" if r >= 1 else f"{r:.2g}"
+
+
+def _non_finite(x: float) -> str:
+    return "n/a" if math.isnan(x) else "unbounded"
 
 
 def format_percent(fraction: float) -> str:

@@ -2,10 +2,10 @@
 
 The harness writes a few summary rows per run (``mean_consistency`` of each sweep and grid,
 ``grid_accuracy`` of each grid, ``random_accuracy`` and ``worst_of_k_accuracy`` of the random-k
-draws). :func:`run_summaries` turns them into columns, named once here:
-``mean_consistency_<sweep>``, ``grid_accuracy_<grid>``, ``random_accuracy``,
-``worst_of_k_accuracy``. The learning curves, the report's findings and the study runner all
-read these columns.
+draws, and the clean accuracy on the evaluation images). :func:`run_summaries` turns them into
+columns, named once here: ``mean_consistency_<sweep>``, ``grid_accuracy_<grid>``,
+``clean_accuracy``, ``random_accuracy``, ``worst_of_k_accuracy``. The learning curves, the
+report's findings and the study runner all read these columns.
 """
 from __future__ import annotations
 
@@ -18,8 +18,13 @@ CONSISTENCY_PREFIX = "mean_consistency_"
 GRID_PREFIX = "grid_accuracy_"
 SWEEP_METRICS: Mapping[str, str] = {"mean_consistency": CONSISTENCY_PREFIX, "grid_accuracy": GRID_PREFIX}
 """Summary metric with one row per sweep or grid -> prefix of its column (the sweep's name follows)."""
-RUN_METRICS = ("random_accuracy", "worst_of_k_accuracy")
-"""Summary metrics with one row per run: their columns take the metric's name."""
+RUN_METRICS = ("clean_accuracy", "random_accuracy", "worst_of_k_accuracy")
+"""Summary metrics with one row per run: their columns take the metric's name. ``clean_accuracy``
+is the harness's ``accuracy`` row of sweep ``clean``: the untransformed accuracy on the same
+evaluation images as the consistency, grid and random-k rows (``runs.csv``'s test_accuracy is on
+the full test set, so it is never set against them)."""
+CLEAN = ("clean", "accuracy")
+"""(sweep, metric) of the harness's clean-accuracy row."""
 KEYS = ("model", "augmentation", "n_train", "seed")
 """What identifies a run when a table has no ``run_id``."""
 
@@ -41,6 +46,9 @@ def run_summaries(invariance: pd.DataFrame | None, *, keys: Sequence[str] = ("ru
     if invariance is None or len(invariance) == 0:
         return None
     names = {**SWEEP_METRICS, **{m: "" for m in run_metrics}}
+    if "clean_accuracy" in run_metrics and "sweep" in invariance.columns:
+        clean = (invariance["sweep"].astype(str) == CLEAN[0]) & (invariance["metric"] == CLEAN[1])
+        invariance = invariance.assign(metric=invariance["metric"].where(~clean, "clean_accuracy"))
     rows = invariance[invariance["metric"].isin(list(names))]
     if "layer" in rows.columns:
         rows = rows[rows["layer"].isna() | (rows["layer"].astype(str) == "")]

@@ -13,7 +13,7 @@ from invariance.curves.run_summary import KEYS, SWEEP_METRICS, run_summaries
 from invariance.errors import InvarianceError
 
 REQUIRED_RUN_COLUMNS = ("model", "augmentation", "n_train", "seed", "status", "test_accuracy")
-BASE_COLUMNS = ("run_id", "model", "augmentation", "n_train", "seed", "test_accuracy",
+BASE_COLUMNS = ("run_id", "model", "augmentation", "n_train", "n_fit", "seed", "test_accuracy",
                 "train_accuracy", "generalization_gap", "params", "macs", "train_seconds")
 #: The columns the table takes from the runs table (the others of BASE_COLUMNS are computed).
 _FROM_RUNS = tuple(c for c in BASE_COLUMNS if c != "generalization_gap")
@@ -23,7 +23,7 @@ def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = N
     """Joins completed runs with their invariance summaries.
 
     Args:
-        runs: The study's runs table (columns as in ``runs.csv``; ``run_id``,
+        runs: The study's runs table (columns as in ``runs.csv``; ``run_id``, ``n_fit``,
             ``train_accuracy``, ``params``, ``macs`` and ``train_seconds`` may be absent and
             then come out as NaN).
         invariance: The study's tidy harness rows (``invariance.csv``) or None. Its summary
@@ -34,9 +34,10 @@ def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = N
 
     Returns:
         DataFrame, one row per completed run, with columns ``BASE_COLUMNS`` (where
-        ``generalization_gap = train_accuracy - test_accuracy``) followed by the summary
-        columns (mean consistencies first, then grid accuracies, each in order of first
-        appearance). Rows are ordered by model and augmentation as they first appear in
+        ``generalization_gap = train_accuracy - test_accuracy``; ``n_train`` is the run's
+        subset size before the validation split, ``n_fit`` the images it trained on, the
+        size every curve is fitted on) followed by the summary columns (mean consistencies
+        first, then grid accuracies, each in order of first appearance). Rows are ordered by model and augmentation as they first appear in
         ``runs``, then by n_train and seed.
 
     Raises:
@@ -50,7 +51,7 @@ def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = N
     table = done[list(_FROM_RUNS)].copy()
     for column in ("test_accuracy", "train_accuracy", "params", "macs", "train_seconds"):
         table[column] = pd.to_numeric(table[column], errors="coerce")
-    for column in ("n_train", "seed"):
+    for column in ("n_train", "n_fit", "seed"):
         table[column] = _as_int(table[column])
     table["generalization_gap"] = table["train_accuracy"] - table["test_accuracy"]
     table = table[list(BASE_COLUMNS)]

@@ -55,10 +55,13 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
     """
     _data.require_columns(table, ("model", "augmentation", "n_train", "seed", "test_accuracy"),
                           table="learning-curve table")
-    data = table.dropna(subset=["n_train", "test_accuracy"]).astype({"model": str, "augmentation": str})
-    if data["n_train"].nunique() < 2:
-        raise MissingDataError("learning curves: need at least two n_train values; received "
-                               f"{sorted(data['n_train'].unique().tolist())}")
+    # The fits are in images trained on (n_fit); draw the points on the same axis.
+    x = "n_fit" if "n_fit" in table.columns and pd.to_numeric(table["n_fit"], errors="coerce").notna().any() \
+        else "n_train"
+    data = table.dropna(subset=[x, "test_accuracy"]).astype({"model": str, "augmentation": str})
+    if data[x].nunique() < 2:
+        raise MissingDataError(f"learning curves: need at least two {x} values; received "
+                               f"{sorted(data[x].unique().tolist())}")
     models = _data.ordered(data["model"])
     augs = _data.augmentation_order(data["augmentation"])
     palette = palette_for(models, palette)
@@ -67,14 +70,14 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
     has_gap = "generalization_gap" in data.columns and data["generalization_gap"].notna().any()
     fig, axes = new_figure(1, 2 if has_gap else 1, panel=(6.4, 4.9))
     ax = axes[0, 0]
-    sns.lineplot(data=data, x="n_train", y="test_accuracy", hue="model", style="augmentation", hue_order=models,
+    sns.lineplot(data=data, x=x, y="test_accuracy", hue="model", style="augmentation", hue_order=models,
                  style_order=augs, palette=palette, markers=markers, dashes=False, err_style="bars",
                  errorbar=style.ci95, linewidth=0, markersize=8, err_kws={"capsize": 3},
                  ax=ax, legend=False)
-    fitted = _fit_lines(ax, data, curves, palette, dashes)
+    fitted = _fit_lines(ax, data, curves, palette, dashes, x)
     for (model, aug), group in data.groupby(["model", "augmentation"]):
         if (model, aug) not in fitted:
-            means = group.groupby("n_train")["test_accuracy"].mean()
+            means = group.groupby(x)["test_accuracy"].mean()
             ax.plot(means.index, means.to_numpy(), color=palette[model], lw=1.2, alpha=0.7,
                     linestyle=linestyle(dashes[aug]))
     target = _target(curves)
@@ -82,18 +85,18 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
         ax.axhline(target, color="0.35", lw=1.2, linestyle=":", zorder=0)
         ax.annotate(f"target {target:.0%}", xy=(0.01, target), xycoords=("axes fraction", "data"), ha="left",
                     va="bottom", fontsize=11, color="0.3")
-    _log_n_axis(ax, data["n_train"])
-    ax.set_xlabel(AXIS_LABELS["n_train"])
+    _log_n_axis(ax, data[x])
+    ax.set_xlabel(AXIS_LABELS[x])
     ax.set_ylabel(METRIC_LABELS["test_accuracy"])
     ax.set_title("Test accuracy" + (" and power-law fit" if fitted else ""))
     if has_gap:
         gx = axes[0, 1]
-        sns.lineplot(data=data, x="n_train", y="generalization_gap", hue="model", style="augmentation",
+        sns.lineplot(data=data, x=x, y="generalization_gap", hue="model", style="augmentation",
                      hue_order=models, style_order=augs, palette=palette, dashes=dashes, markers=markers,
                      errorbar=style.ci95, markersize=7, ax=gx, legend=False)
         gx.axhline(0, color="0.55", lw=1, zorder=0)
-        _log_n_axis(gx, data["n_train"])
-        gx.set_xlabel(AXIS_LABELS["n_train"])
+        _log_n_axis(gx, data[x])
+        gx.set_xlabel(AXIS_LABELS[x])
         gx.set_ylabel(METRIC_LABELS["generalization_gap"])
         gx.set_title("Overfitting")
     _legend(axes[0, -1], models, augs, palette, dashes, markers, fitted=bool(fitted))
@@ -101,12 +104,12 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
     return fig
 
 
-def _fit_lines(ax, data, curves, palette, dashes) -> set[tuple[str, str]]:
+def _fit_lines(ax, data, curves, palette, dashes, x: str = "n_train") -> set[tuple[str, str]]:
     """Draws each fitted curve over its measured n range; returns the (model, aug) drawn."""
     if curves is None or not {"model", "augmentation", "a", "b", "c"} <= set(curves.columns):
         return set()
     drawn = set()
-    spans = data.groupby(["model", "augmentation"])["n_train"].agg(["min", "max"])
+    spans = data.groupby(["model", "augmentation"])[x].agg(["min", "max"])
     for row in curves.astype({"model": str, "augmentation": str}).itertuples(index=False):
         a, b, c = (pd.to_numeric(getattr(row, k), errors="coerce") for k in ("a", "b", "c"))
         key = (row.model, row.augmentation)

@@ -31,6 +31,7 @@ AXIS_LABELS = {
     "scale": "scale (×)",
     "shift": "shift magnitude |(dx, dy)| (px)",
     "n_train": "training images n (log scale)",
+    "n_fit": "images trained on n, after the validation split (log scale)",
     "params": "parameters (log scale)",
 }
 METRIC_LABELS = {

@@ -83,13 +83,19 @@ def build_content(tables: StudyTables) -> ReportContent:
     curves = curves_table(tables.curves)
     if not curves.empty:
         sections.append(Section("curves", "Learning-curve fits",
-                                "err(n) = a + b·n^(−c) fitted per model and augmentation, with bootstrap "
-                                "intervals over seeds in brackets.", curves))
+                                "err(n) = a + b·n^(−c) fitted per model and augmentation, n the images trained on "
+                                "(after the validation split), with seed-cluster bootstrap intervals in brackets and "
+                                "the range of samples-to-target when each size is left out in turn.", curves))
     sections.append(Section("failed", "Failed runs", "Each failed run and why; the other runs went on.",
                             failed_table(tables.runs), "None: every finished run completed."))
-    notes = ["Numbers are mean ± standard deviation over seeds; accuracies count as equal when they differ by no "
-             "more than the larger standard deviation (at least 0.005). Figure bands are 95% bootstrap intervals "
-             "over seeds; with two or three seeds, read them as the spread of the seeds." + n_train_note]
+    notes = ["Levels are mean ± standard deviation over seeds. Every comparison is a difference paired by seed "
+             "(same training subset, initial weights and evaluation images) with its 95% t-interval and its number "
+             "of seeds; where the interval covers 0 the finding says there is no detectable difference, and a "
+             "design is called highest or lowest only when it is separable from every other. Accuracies set beside "
+             "consistency, grid or worst-of-k numbers are measured on the same evaluation images. Learning-curve "
+             "intervals resample whole seeds; a samples-to-target beyond 2× the largest measured size is reported as "
+             "not reached. Figure bands are 95% bootstrap intervals over seeds; with two or three seeds, read them "
+             "as the spread of the seeds." + n_train_note]
     return ReportContent(title=f"Study report: {name}", run_info=run_info(tables), spec_yaml=spec_yaml,
                          findings=findings, figures=figure_entries, sections=sections,
                          skipped=[(s["name"], s["reason"]) for s in index.get("skipped", [])], notes=notes)

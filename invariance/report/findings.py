@@ -1,52 +1,33 @@
 """Key findings in plain sentences, computed from a study's tables (pure functions).
 
-Every number is a mean ± standard deviation over seeds at the study's largest n_train (the
-learning-curve sentences cover the other sizes). Two accuracies count as *equal* when they
-differ by no more than the larger of their standard deviations (at least 0.005), the noise
-one would see between seeds anyway.
+Findings compare runs at the study's largest n_train (the learning-curve sentences cover the
+other sizes). Levels are means ± standard deviation over seeds; every comparison between
+models or augmentations is a difference *paired by seed* (same subset, same initial weights,
+same evaluation images) with its 95% t-interval and its number of seeds
+(:func:`invariance.analysis.paired.difference`). The rules:
+
+- a difference whose interval covers 0 is written "no detectable difference (…)";
+- "most"/"least" is said only when the top (bottom) item is separable from every other item;
+  otherwise the sentence names the group it cannot be told apart from;
+- a comparison that involves a run with ``converged`` false says so in the same sentence;
+- accuracies set beside consistency, worst-of-k, grid or random accuracy are the harness's
+  clean accuracy on the same evaluation images (``clean_accuracy``), never ``runs.csv``'s
+  test accuracy on the full test set.
 """
 from __future__ import annotations
 
-import dataclasses
-import math
-from typing import Iterable, Sequence
+from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
+from invariance.analysis.paired import difference
 from invariance.curves.run_summary import CONSISTENCY_PREFIX as CONSISTENCY
 from invariance.curves.run_summary import GRID_PREFIX as GRID
 from invariance.curves.run_summary import run_summaries, sweeps_of
+from invariance.report.comparisons import (as_flag, budget_note, capitalise, compare, design_label, diff_text,
+                                           pair_label, rank, ranking_sentence, seeds_phrase, unconverged, values)
 
-EQUAL_FLOOR = 0.005
 SWEEP_WORDS = {"dx": "horizontal-shift", "dy": "vertical-shift", "angle": "rotation", "scale": "scale"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Stat:
-    """Mean, standard deviation (ddof=1; 0 for one value) and count of some seeds' values."""
-
-    mean: float
-    std: float
-    n: int
-
-    @classmethod
-    def of(cls, values: Iterable[float]) -> "Stat":
-        x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
-        if len(x) == 0:
-            return cls(math.nan, math.nan, 0)
-        return cls(float(x.mean()), float(x.std(ddof=1)) if len(x) > 1 else 0.0, len(x))
-
-    def text(self, digits: int = 2) -> str:
-        """``0.63 ± 0.03`` (the ± left out for a single seed)."""
-        if self.n <= 1:
-            return f"{self.mean:.{digits}f}"
-        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
-
-
-def equal(a: Stat, b: Stat) -> bool:
-    """Whether two means are equal within seed noise (see the module docstring)."""
-    return abs(a.mean - b.mean) <= max(a.std, b.std, EQUAL_FLOOR) + 1e-12  # printed ties count as equal
 
 
 def sweep_phrase(sweep: str) -> str:
@@ -62,8 +43,16 @@ def _phrase(table: pd.DataFrame, sweep: str) -> str:
     return f"mean consistency over grid {sweep!r}" if _is_grid(table, sweep) else sweep_phrase(sweep)
 
 
-def seeds_phrase(n: int) -> str:
-    return "1 seed" if n == 1 else f"{n} seeds"
+def accuracy_column(table: pd.DataFrame) -> str:
+    """The accuracy to set beside harness numbers: ``clean_accuracy`` (same evaluation images)
+    when the harness recorded it, else ``test_accuracy``."""
+    if "clean_accuracy" in table.columns and table["clean_accuracy"].notna().any():
+        return "clean_accuracy"
+    return "test_accuracy"
+
+
+def _accuracy_words(column: str) -> str:
+    return "accuracy on the evaluation images" if column == "clean_accuracy" else "test accuracy"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,18 +62,21 @@ def seeds_phrase(n: int) -> str:
 def per_run_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per completed run with its accuracy and invariance summaries as columns.
 
-    Columns: run_id, model, augmentation, n_train, seed, test_accuracy, train_accuracy, params
-    (those present in ``runs``), then the per-run summary (:func:`invariance.curves.run_summaries`):
-    ``mean_consistency_<sweep>`` (each sweep's mean consistency), ``grid_accuracy_<grid>``,
-    ``random_accuracy`` and ``worst_of_k_accuracy`` when the harness rows have them.
+    Columns: run_id, model, augmentation, n_train, seed, test_accuracy, train_accuracy, params,
+    converged (True/False/None: not recorded), stop_reason (those present in ``runs``), then the
+    per-run summary (:func:`invariance.curves.run_summaries`): ``mean_consistency_<sweep>`` (each
+    sweep's mean consistency), ``grid_accuracy_<grid>``, ``clean_accuracy`` (on the evaluation
+    images), ``random_accuracy`` and ``worst_of_k_accuracy`` when the harness rows have them.
 
     Returns:
         DataFrame with one row per completed run, in ``runs`` order.
     """
     done = runs[runs["status"].astype(str) == "completed"] if "status" in runs.columns else runs
     keep = [c for c in ("run_id", "model", "augmentation", "n_train", "seed", "test_accuracy", "train_accuracy",
-                        "params") if c in done.columns]
+                        "params", "converged", "stop_reason") if c in done.columns]
     table = done[keep].copy()
+    if "converged" in table.columns:
+        table["converged"] = table["converged"].map(as_flag).astype(object)
     for col in ("run_id", "model", "augmentation"):
         if col in table.columns:
             table[col] = table[col].astype(str)
@@ -104,59 +96,65 @@ def at_largest_n(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["n_train"] == table["n_train"].max()]
 
 
-def group_stats(table: pd.DataFrame, column: str) -> dict[tuple[str, str], Stat]:
-    """(model, augmentation) -> Stat of ``column`` over seeds."""
-    if column not in table.columns:
-        return {}
-    return {(str(m), str(a)): Stat.of(g[column]) for (m, a), g in table.groupby(["model", "augmentation"], sort=True)}
-
-
-def _paired_change(table: pd.DataFrame, column: str, model: str, base: str, other: str) -> Stat:
-    """Stat of (other − base) for one model, paired by seed (unpaired: difference of means,
-    with the two standard deviations combined)."""
-    a = table[(table["model"] == model) & (table["augmentation"] == base)].set_index("seed")[column]
-    b = table[(table["model"] == model) & (table["augmentation"] == other)].set_index("seed")[column]
-    common = a.index.intersection(b.index)
-    if len(common) >= 2:
-        return Stat.of((b.loc[common] - a.loc[common]).to_numpy())
-    sa, sb = Stat.of(a), Stat.of(b)
-    return Stat(sb.mean - sa.mean, math.hypot(sa.std, sb.std), min(sa.n, sb.n))
-
-
-def _label(model: str, augmentation: str, *, with_aug: bool) -> str:
-    if not with_aug:
-        return model
-    return f"{model} without augmentation" if augmentation == "none" else f"{model} with {augmentation}"
-
-
 # ---------------------------------------------------------------------------------------------
 # sentences
 
 
+def unconverged_findings(runs: pd.DataFrame) -> list[str]:
+    """The completed runs whose ``converged`` is false, listed first in the report.
+
+    A table without a ``converged`` column (older studies) gives no sentence: convergence
+    was not recorded, which is not the same as not converged.
+    """
+    table = per_run_table(runs)
+    if "converged" not in table.columns:
+        return []
+    keys = list(dict.fromkeys(zip(table["model"], table["augmentation"])))
+    bad = unconverged(table, keys)
+    if not bad:
+        return []
+    with_aug = len({a for _, a in keys}) > 1
+    n_bad = sum(v[0] for v in bad.values())
+    parts = []
+    for key, (k, n, reasons) in bad.items():
+        rows = table[(table["model"] == key[0]) & (table["augmentation"] == key[1])]
+        seeds = ", ".join(str(s) for s in rows.loc[rows["converged"].map(lambda v: v is False), "seed"])
+        stop = f"; stopped by {reasons}" if reasons else ""
+        parts.append(f"{design_label(*key, with_aug=with_aug)} ({k} of {n} seeds: {seeds}{stop})")
+    return [f"{n_bad} of {len(table)} completed runs stopped before converging: {'; '.join(parts)}. Every "
+            f"comparison that involves them measures the training budget, not the design, and says so."]
+
+
 def accuracy_findings(table: pd.DataFrame) -> list[str]:
-    """The most and the least accurate (model, augmentation).
+    """The most accurate (model, augmentation), and with three or more the least accurate,
+    each stated only where it is separable from the others (test accuracy, full test set).
 
     Returns:
-        Zero or one sentence.
+        Zero, one or two sentences.
     """
-    stats = group_stats(at_largest_n(table), "test_accuracy")
-    stats = {k: s for k, s in stats.items() if s.n}
-    if len(stats) < 2:
+    table = at_largest_n(table)
+    keys = sorted({(str(m), str(a)) for m, a in zip(table["model"], table["augmentation"])})
+    with_aug = len({a for _, a in keys}) > 1
+    out = []
+    top = rank(table, "test_accuracy", keys, highest=True)
+    if top is None:
         return []
-    with_aug = len({a for _, a in stats}) > 1
-    best = max(stats, key=lambda k: stats[k].mean)
-    worst = min(stats, key=lambda k: stats[k].mean)
-    return [f"Most accurate: {_label(*best, with_aug=with_aug)} (test accuracy {stats[best].text(3)}, "
-            f"{seeds_phrase(stats[best].n)}); least accurate: {_label(*worst, with_aug=with_aug)} "
-            f"({stats[worst].text(3)})."]
+    out.append(capitalise(ranking_sentence(table, top, "test_accuracy", what="test accuracy", top_word="highest",
+                                      digits=3, points=True, with_aug=with_aug)) + ".")
+    if len(keys) > 2:
+        low = rank(table, "test_accuracy", keys, highest=False)
+        out.append(capitalise(ranking_sentence(table, low, "test_accuracy", what="test accuracy", top_word="lowest",
+                                          digits=3, points=True, with_aug=with_aug)) + ".")
+    return out
 
 
 def architecture_findings(table: pd.DataFrame, sweep: str) -> list[str]:
-    """Which model is the most and the least invariant along a sweep, without augmentation
-    (or with the first augmentation if none was run without), with accuracy beside it.
+    """Which model is the most (and, with three or more, the least) invariant along a sweep,
+    without augmentation (or with the first augmentation if none was run without), with the
+    accuracy difference on the same evaluation images beside it.
 
     Returns:
-        Zero or one sentence.
+        Zero, one or two sentences.
     """
     table = at_largest_n(table)
     column = CONSISTENCY + sweep
@@ -164,30 +162,28 @@ def architecture_findings(table: pd.DataFrame, sweep: str) -> list[str]:
         return []
     augs = sorted(set(table["augmentation"]))
     base = "none" if "none" in augs else augs[0]
-    part = table[table["augmentation"] == base]
-    cons = {m: s for (m, _), s in group_stats(part, column).items() if s.n}
-    acc = {m: s for (m, _), s in group_stats(part, "test_accuracy").items()}
-    if len(cons) < 2:
-        return []
-    top = max(cons, key=lambda m: cons[m].mean)
-    low = min(cons, key=lambda m: cons[m].mean)
-    where = "Without augmentation" if base == "none" else f"With augmentation {base}"
-    sentence = (f"{where}, {top} has the highest {_phrase(table, sweep)} ({cons[top].text()}) and {low} the "
-                f"lowest ({cons[low].text()})")
-    if top in acc and low in acc and acc[top].n and acc[low].n:
-        if equal(acc[top], acc[low]):
-            sentence += f", at equal accuracy ({acc[top].text(3)} vs {acc[low].text(3)})"
-        else:
-            sentence += f"; their test accuracies are {acc[top].text(3)} and {acc[low].text(3)}"
-    return [sentence + "."]
+    keys = [(str(m), base) for m in sorted(set(table.loc[table["augmentation"] == base, "model"]))]
+    where = "without augmentation, " if base == "none" else f"with augmentation {base}, "
+    acc = accuracy_column(table)
+    out = []
+    for highest in ((True, False) if len(keys) > 2 else (True,)):
+        r = rank(table, column, keys, highest=highest)
+        if r is None:
+            return []
+        sentence = ranking_sentence(table, r, column, what=_phrase(table, sweep),
+                                     top_word="highest" if highest else "lowest", digits=2, points=False,
+                                     with_aug=False, lead_in=where)
+        d = compare(table, acc, r.second, r.first)
+        if d.n:
+            sentence += (f"; {_accuracy_words(acc)}: "
+                         f"{diff_text(d, pair_label(r.first, r.second, with_aug=False), points=True)}")
+        out.append(capitalise(sentence) + ".")
+    return out
 
 
 def augmentation_findings(table: pd.DataFrame, sweep: str) -> list[str]:
-    """What each augmentation did to each model's consistency along a sweep, vs no augmentation.
-
-    One sentence per (augmentation, model): ``geometric[...] raised cnn_pool's mean rotation
-    consistency from 0.41 to 0.63 (±0.03) at equal accuracy (0.912 vs 0.905).`` The ± is the
-    standard deviation over seeds of the change (paired by seed).
+    """What each augmentation did to each model's consistency along a sweep, vs no augmentation,
+    paired by seed, with the accuracy change on the same evaluation images.
 
     Returns:
         Sentences, sorted by augmentation then model.
@@ -197,32 +193,34 @@ def augmentation_findings(table: pd.DataFrame, sweep: str) -> list[str]:
     augs = sorted(set(table["augmentation"])) if "augmentation" in table.columns else []
     if column not in table.columns or "none" not in augs:
         return []
-    cons = group_stats(table, column)
-    acc = group_stats(table, "test_accuracy")
+    acc = accuracy_column(table)
     out = []
     for aug in [a for a in augs if a != "none"]:
         for model in sorted(set(table["model"])):
-            base, new = cons.get((model, "none")), cons.get((model, aug))
-            if not base or not new or not base.n or not new.n:
+            base, new = (model, "none"), (model, aug)
+            if not len(values(table, column, base)) or not len(values(table, column, new)):
                 continue
-            change = _paired_change(table, column, model, "none", aug)
-            verb = "raised" if change.mean > 0 else "lowered" if change.mean < 0 else "left"
-            spread = f" (±{change.std:.2f})" if change.n > 1 else ""
-            sentence = (f"Augmentation {aug} {verb} {model}'s {_phrase(table, sweep)} from {base.mean:.2f} to "
-                        f"{new.mean:.2f}{spread}")
-            a0, a1 = acc.get((model, "none")), acc.get((model, aug))
-            if a0 and a1 and a0.n and a1.n:
-                if equal(a0, a1):
-                    sentence += f" at equal accuracy ({a0.mean:.3f} vs {a1.mean:.3f})"
-                else:
-                    sentence += f", and test accuracy went from {a0.mean:.3f} to {a1.mean:.3f}"
-            out.append(sentence + ".")
+            d = compare(table, column, base, new)
+            m0, m1 = values(table, column, base).mean(), values(table, column, new).mean()
+            label = "with − without"  # the augmentation's label is in the sentence already
+            if d.detected:
+                verb = "raised" if d.estimate > 0 else "lowered"
+                sentence = (f"Augmentation {aug} {verb} {model}'s {_phrase(table, sweep)} from {m0:.2f} to {m1:.2f} "
+                            f"({d.text(digits=2, label=label)})")
+            else:
+                sentence = (f"Augmentation {aug} made no detectable difference to {model}'s {_phrase(table, sweep)} "
+                            f"({m0:.2f} to {m1:.2f}; {d.text(digits=2, label=label)})")
+            da = compare(table, acc, base, new)
+            if da.n:
+                sentence += f"; {_accuracy_words(acc)}: {diff_text(da, label, points=True)}"
+            out.append(sentence + budget_note(table, (base, new), with_aug=True) + ".")
     return out
 
 
 def lever_findings(table: pd.DataFrame, sweep: str) -> list[str]:
-    """Architecture vs augmentation on one scale: the spread of mean consistency between models
-    (no augmentation) against the mean change augmentation brings (Kauderer-Abrams 2017).
+    """Architecture vs augmentation on one scale (Kauderer-Abrams 2017), per seed: the spread
+    between the most and the least consistent model without augmentation, against the mean
+    change augmentation brings over the models; their difference is paired by seed.
 
     Returns:
         Zero or one sentence per augmentation.
@@ -231,84 +229,133 @@ def lever_findings(table: pd.DataFrame, sweep: str) -> list[str]:
     column = CONSISTENCY + sweep
     if column not in table.columns or "none" not in set(table["augmentation"]):
         return []
-    cons = group_stats(table, column)
-    base = {m: s.mean for (m, a), s in cons.items() if a == "none" and s.n}
-    if len(base) < 2:
+    models = sorted(set(table.loc[table["augmentation"] == "none", "model"]))
+    keys = [(m, "none") for m in models if len(values(table, column, (m, "none")))]
+    top, low = rank(table, column, keys, highest=True), rank(table, column, keys, highest=False)
+    if top is None:
         return []
-    spread = max(base.values()) - min(base.values())
+    spread = values(table, column, top.first) - values(table, column, low.first)  # per seed
+    spread = spread.dropna()
+    where = f"Over grid {sweep!r}" if _is_grid(table, sweep) else f"Along {sweep}"
     out = []
-    for aug in sorted({a for _, a in cons if a != "none"}):
-        changes = [cons[(m, aug)].mean - base[m] for m in base if (m, aug) in cons and cons[(m, aug)].n]
+    for aug in sorted({a for a in table["augmentation"] if a != "none"}):
+        changes = [values(table, column, (m, aug)) - values(table, column, (m, "none")) for m, _ in keys
+                   if len(values(table, column, (m, aug)))]
         if not changes:
             continue
-        mean_change = float(np.mean(changes))
-        bigger = "more" if abs(mean_change) > spread else "less"
-        where = f"Over grid {sweep!r}" if _is_grid(table, sweep) else f"Along {sweep}"
-        out.append(f"{where}, augmentation {aug} changed {_phrase(table, sweep)} by {mean_change:+.2f} on "
-                   f"average over {len(changes)} models: {bigger} than the spread between architectures without "
-                   f"augmentation ({spread:.2f}).")
+        change = pd.concat(changes, axis=1).mean(axis=1, skipna=True).dropna()  # per seed, mean over models
+        zero_c, zero_s = pd.Series(0.0, index=change.index), pd.Series(0.0, index=spread.index)
+        d_change, d_spread = difference(zero_c, change), difference(zero_s, spread)
+        sign = 1.0 if change.mean() >= 0 else -1.0
+        lever = difference(spread, sign * change)  # |augmentation change| − architecture spread, per seed
+        if lever.detected:
+            verdict = (f"augmentation moves it {'more' if lever.estimate > 0 else 'less'} than the choice of "
+                       f"architecture ({lever.text(digits=2, label='|augmentation| − architecture')})")
+        else:
+            verdict = (f"no detectable difference between the two levers "
+                       f"({lever.text(digits=2, label='|augmentation| − architecture')})")
+        out.append(f"{where}, augmentation {aug} changed {_phrase(table, sweep)} on average over {len(changes)} "
+                   f"models ({d_change.text(digits=2)}), and the spread between architectures without augmentation "
+                   f"is {top.first[0]} − {low.first[0]} ({d_spread.text(digits=2)}): {verdict}"
+                   + budget_note(table, [*keys, *((m, aug) for m, _ in keys)], with_aug=True) + ".")
     return out
 
 
 def robustness_findings(table: pd.DataFrame, *, k: int | None = None) -> list[str]:
-    """Natural vs worst-of-k (and grid) accuracy: the model that loses the most and the least.
+    """The accuracy each model loses under the worst-of-k attack: clean accuracy minus
+    worst-of-k accuracy, both on the same evaluation images (harness rows), paired by seed.
+    Without the harness's clean accuracy no drop is computed.
 
     Returns:
         Zero or one sentence per augmentation.
     """
     table = at_largest_n(table)
-    if "worst_of_k_accuracy" not in table.columns:
+    if "worst_of_k_accuracy" not in table.columns or "clean_accuracy" not in table.columns:
         return []
+    table = table.assign(_drop=table["clean_accuracy"] - table["worst_of_k_accuracy"])
     label = f"worst-of-{k}" if k else "worst-of-k"
     grids = [c for c in table.columns if c.startswith(GRID)]
     out = []
     for aug in sorted(set(table["augmentation"])):
         part = table[table["augmentation"] == aug]
-        nat = group_stats(part, "test_accuracy")
-        worst = group_stats(part, "worst_of_k_accuracy")
-        drops = {m: nat[(m, a)].mean - worst[(m, a)].mean for (m, a) in worst
-                 if (m, a) in nat and worst[(m, a)].n and nat[(m, a)].n}
-        if not drops:
+        keys = [(m, aug) for m in sorted(set(part["model"])) if len(values(part, "_drop", (m, aug)))]
+        if not keys:
             continue
-        most = max(drops, key=drops.get)
-        least = min(drops, key=drops.get)
         where = "without augmentation" if aug == "none" else f"with augmentation {aug}"
-        sentence = (f"Under the {label} attack {where}, {most} loses the most accuracy "
-                    f"({nat[(most, aug)].mean:.3f} → {worst[(most, aug)].mean:.3f})")
-        if least != most:
-            sentence += f" and {least} the least ({nat[(least, aug)].mean:.3f} → {worst[(least, aug)].mean:.3f})"
+
+        def levels(key):
+            return (f"{values(part, 'clean_accuracy', key).mean():.3f} → "
+                    f"{values(part, 'worst_of_k_accuracy', key).mean():.3f}")
+
+        head = f"Under the {label} attack {where}, on the evaluation images, "
+        r = rank(part, "_drop", keys, highest=True)
+        if r is None:
+            n = len(values(part, "_drop", keys[0]))
+            sentence = head + f"{keys[0][0]} keeps {levels(keys[0])} ({seeds_phrase(n)})"
+        else:
+            lead = diff_text(r.lead, f"drop {r.first[0]} − {r.second[0]}", points=True)
+            if r.separable:
+                sentence = head + (f"{r.first[0]} loses the most accuracy ({levels(r.first)}), more than "
+                                   f"{r.second[0]} ({levels(r.second)}; {lead})")
+            else:
+                members = ", ".join(f"{key[0]} ({levels(key)})" for key in r.group)
+                sentence = head + f"the largest accuracy loss is not separable between {members} ({lead})"
         if grids:
-            g = group_stats(part, grids[0])
-            if (most, aug) in g and g[(most, aug)].n:
-                sentence += (f"; on grid {grids[0][len(GRID):]!r} {most} keeps {g[(most, aug)].mean:.3f}")
-        out.append(sentence + ".")
+            g = values(part, grids[0], r.first if r else keys[0])
+            if len(g):
+                sentence += f"; on grid {grids[0][len(GRID):]!r} {(r.first if r else keys[0])[0]} keeps {g.mean():.3f}"
+        out.append(sentence + budget_note(part, keys, with_aug=False) + ".")
     return out
 
 
-def learning_curve_findings(curves: pd.DataFrame | None, learning: pd.DataFrame | None = None) -> list[str]:
-    """Samples to the target accuracy and efficiency ratios (the sentences ``curves.csv`` carries),
-    and where the train − test gap is largest at the smallest n_train.
+def learning_curve_findings(curves: pd.DataFrame | None, learning: pd.DataFrame | None = None,
+                            runs: pd.DataFrame | None = None) -> list[str]:
+    """Samples to the target accuracy and efficiency ratios (the sentences ``curves.csv`` carries:
+    seed-cluster intervals, nothing quoted beyond twice the measured range), and which design
+    has the largest train − test gap at the smallest n_train, where separable.
+
+    Args:
+        curves: ``curves.csv``. learning: ``learning_curves.csv``.
+        runs: The per-run table of every size (:func:`per_run_table`); with a ``converged``
+            column, a sentence about a curve (or its reference) with unconverged runs says so.
 
     Returns:
         Sentences (possibly none).
     """
     out = []
+    has_flags = runs is not None and "converged" in runs.columns
     if curves is not None and len(curves):
+        tagged = curves["augmentation"].nunique() > 1 if "augmentation" in curves.columns else False
         for column in ("target_summary", "efficiency_summary"):
-            if column in curves.columns:
-                out += [str(s).rstrip(".") + "." for s in curves[column] if isinstance(s, str) and s.strip()]
+            if column not in curves.columns:
+                continue
+            for _, row in curves.iterrows():
+                text = row[column]
+                if not isinstance(text, str) or not text.strip():
+                    continue
+                keys = [(str(row["model"]), str(row["augmentation"]))]
+                if column == "efficiency_summary" and isinstance(row.get("reference"), str):
+                    keys.append((row["reference"], str(row["augmentation"])))
+                what = "comparison" if column == "efficiency_summary" else "estimate"
+                note = budget_note(runs, keys, with_aug=tagged, unit="runs", what=what) if has_flags else ""
+                out.append(text.rstrip(".") + note + ".")
     if learning is not None and {"n_train", "generalization_gap"} <= set(learning.columns) \
             and learning["n_train"].nunique() > 1:
         n0 = learning["n_train"].min()
-        gaps = {k: s for k, s in group_stats(learning[learning["n_train"] == n0], "generalization_gap").items()
-                if s.n}
-        if len(gaps) >= 2:
-            with_aug = len({a for _, a in gaps}) > 1
-            hi = max(gaps, key=lambda k: gaps[k].mean)
-            lo = min(gaps, key=lambda k: gaps[k].mean)
-            out.append(f"With the fewest training images ({int(n0):,}), the train − test accuracy gap is largest "
-                       f"for {_label(*hi, with_aug=with_aug)} ({gaps[hi].text(3)}) and smallest for "
-                       f"{_label(*lo, with_aug=with_aug)} ({gaps[lo].text(3)}).")
+        small = learning[learning["n_train"] == n0]
+        if has_flags and "converged" not in small.columns:
+            at_n0 = runs[pd.to_numeric(runs["n_train"], errors="coerce") == float(n0)]
+            flags = at_n0[["model", "augmentation", "seed", "converged"]
+                          + (["stop_reason"] if "stop_reason" in at_n0.columns else [])]
+            small = small.merge(flags, on=["model", "augmentation", "seed"], how="left")
+        keys = sorted({(str(m), str(a)) for m, a in zip(small["model"], small["augmentation"])})
+        r = rank(small, "generalization_gap", keys, highest=True)
+        if r is not None:
+            with_aug = len({a for _, a in keys}) > 1
+            lead_in = f"with the fewest training images ({int(n0):,}), "
+            out.append(capitalise(ranking_sentence(small, r, "generalization_gap", what="train − test accuracy gap",
+                                              top_word="largest", digits=3, points=True, with_aug=with_aug,
+                                              lead_in=lead_in)) + ".")
     return out
 
 
@@ -329,20 +376,21 @@ SWEEP_TITLES = {"dx": "Horizontal shift (dx)", "dy": "Vertical shift (dy)", "ang
 def key_findings(runs: pd.DataFrame, invariance: pd.DataFrame | None = None, *, curves: pd.DataFrame | None = None,
                  learning: pd.DataFrame | None = None, k: int | None = None,
                  sweeps: Sequence[str] | None = None) -> list[tuple[str, list[str]]]:
-    """Every finding, grouped under headings in report order: accuracy; per sweep the
-    architecture, the augmentation and which lever matters more; robustness; data hunger; failures.
+    """Every finding, grouped under headings in report order: unconverged runs first; accuracy;
+    per sweep the architecture, the augmentation and which lever matters more; robustness; data
+    hunger; failures.
 
     Returns:
         (heading, sentences) pairs; headings without sentences are left out.
     """
     table = per_run_table(runs, invariance)
-    groups = [("Accuracy", accuracy_findings(table))]
+    groups = [("Unconverged runs", unconverged_findings(runs)), ("Accuracy", accuracy_findings(table))]
     for sweep in sweeps if sweeps is not None else sweeps_of(table):
         heading = f"Grid {sweep}" if _is_grid(table, sweep) else SWEEP_TITLES.get(sweep, f"Sweep {sweep}")
         groups.append((heading,
                        architecture_findings(table, sweep) + lever_findings(table, sweep)
                        + augmentation_findings(table, sweep)))
     groups.append(("Spatial robustness", robustness_findings(table, k=k)))
-    groups.append(("Data hunger", learning_curve_findings(curves, learning)))
+    groups.append(("Data hunger", learning_curve_findings(curves, learning, table)))
     groups.append(("Failures", failure_findings(runs)))
     return [(heading, sentences) for heading, sentences in groups if sentences]

@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from invariance.curves.powerlaw import MAX_EXTRAPOLATION, not_reached
 from invariance.curves.run_summary import sweeps_of
-from invariance.report.findings import CONSISTENCY, GRID, SWEEP_WORDS, Stat
+from invariance.report.comparisons import Stat
+from invariance.report.findings import CONSISTENCY, GRID, SWEEP_WORDS
 
 
 def _cell(values, digits: int) -> str:
@@ -35,7 +37,8 @@ def summary_table(per_run: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         DataFrame of display strings: model, augmentation, [n_train,] seeds, test accuracy,
-        then ``<sweep> consistency`` per sweep, grid accuracy per grid, worst-of-k, params.
+        then ``<sweep> consistency`` per sweep, grid accuracy per grid, the clean accuracy on the
+        evaluation images and worst-of-k (both on the harness's images), params.
     """
     if per_run.empty:
         return pd.DataFrame()
@@ -53,6 +56,8 @@ def summary_table(per_run: pd.DataFrame) -> pd.DataFrame:
             row[f"{SWEEP_WORDS.get(sweep, sweep)} consistency"] = _cell(group[CONSISTENCY + sweep], 2)
         for col in [c for c in per_run.columns if c.startswith(GRID)]:
             row[f"grid accuracy ({col[len(GRID):]})"] = _cell(group[col], 3)
+        if "clean_accuracy" in per_run.columns:  # beside worst-of-k: the same evaluation images
+            row["accuracy on evaluation images"] = _cell(group["clean_accuracy"], 3)
         if "worst_of_k_accuracy" in per_run.columns:
             row["worst-of-k accuracy"] = _cell(group["worst_of_k_accuracy"], 3)
         if "params" in per_run.columns:
@@ -62,7 +67,11 @@ def summary_table(per_run: pd.DataFrame) -> pd.DataFrame:
 
 
 def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
-    """The fitted learning curves: a, b, c and samples to the target with their intervals.
+    """The fitted learning curves: a, b, c, samples to the target (images trained on) with
+    their intervals, the leave-one-size-out range and the efficiency ratio.
+
+    A samples-to-target beyond twice the largest measured size reads ``not reached (fit ≈ X)``
+    and its ratio ``excluded``: such numbers are not estimates.
 
     Returns:
         DataFrame of display strings (empty when there are no curves).
@@ -70,15 +79,19 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
     if curves is None or curves.empty or not {"model", "augmentation"} <= set(curves.columns):
         return pd.DataFrame()
 
-    def interval(row, name, count=False):
+    def num(row, name):
         value = pd.to_numeric(row.get(name), errors="coerce")
-        if value is None or not np.isfinite(value):
+        return value if value is not None and not pd.isna(value) else math.nan
+
+    def interval(row, name, count=False):
+        value = num(row, name)
+        if not np.isfinite(value):
             return "–"
-        lo, hi = (pd.to_numeric(row.get(f"{name}_{s}"), errors="coerce") for s in ("lo", "hi"))
+        lo, hi = num(row, f"{name}_lo"), num(row, f"{name}_hi")
         fmt = _count if count else _number
         text = fmt(value)
-        if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
-            text += f" [{fmt(lo)}, {fmt(hi)}]"
+        if not (math.isnan(lo) or math.isnan(hi)):
+            text += f" [{fmt(lo)}, {fmt(hi) if math.isfinite(hi) else 'beyond range'}]"
         return text
 
     target = pd.to_numeric(curves.get("target_accuracy"), errors="coerce") if "target_accuracy" in curves else None
@@ -87,12 +100,34 @@ def curves_table(curves: pd.DataFrame | None) -> pd.DataFrame:
     rows = []
     for _, row in curves.iterrows():
         out = {"model": str(row["model"]), "augmentation": str(row["augmentation"])}
+        if "n_seeds" in curves.columns:
+            out["seeds"] = _count(row.get("n_seeds"))
         for name in ("a", "b", "c"):
             out[name] = interval(row, name)
-        out[target_name] = interval(row, "samples_to_target", count=True)
+        status = str(row.get("target_status", ""))
+        if status == "beyond_range":
+            out[target_name] = "not reached " + not_reached(num(row, "samples_to_target"), num(row, "max_n_fit")) \
+                .removeprefix("not reached within the measured range ")
+        elif status == "unreachable":
+            out[target_name] = "unreachable"
+        else:
+            out[target_name] = interval(row, "samples_to_target", count=True)
+        if "samples_to_target_loso_min" in curves.columns:
+            lo, hi = num(row, "samples_to_target_loso_min"), num(row, "samples_to_target_loso_max")
+            def bound(v):
+                if not math.isfinite(v):
+                    return "unreachable"
+                return "beyond range" if v > MAX_EXTRAPOLATION * num(row, "max_n_fit") else _count(v)
+
+            out["leave-one-size-out"] = "–" if math.isnan(lo) else f"{bound(lo)} to {bound(hi)}"
         if "efficiency_ratio" in curves.columns:
-            ratio = pd.to_numeric(row.get("efficiency_ratio"), errors="coerce")
-            out["data vs reference"] = "–" if ratio is None or not np.isfinite(ratio) else f"{ratio:.2f}×"
+            ratio = num(row, "efficiency_ratio")
+            if str(row.get("efficiency_note", "")) == "reference":
+                out["data vs reference"] = "reference"
+            elif str(row.get("efficiency_note", "")).startswith("excluded"):
+                out["data vs reference"] = "excluded"
+            else:
+                out["data vs reference"] = "–" if not np.isfinite(ratio) else f"{ratio:.2f}×"
         rows.append(out)
     return pd.DataFrame(rows)
 

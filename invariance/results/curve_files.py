@@ -49,7 +49,8 @@ def write_curves(study_dir: str | os.PathLike, *, target: float = 0.85, referenc
     in_range("n_boot", n_boot, 0)
     in_range("seed", seed, 0)
     tables = load_study_tables(study_dir)
-    study_dir, runs, invariance = tables.study_dir, tables.runs, tables.invariance
+    study_dir, invariance = tables.study_dir, tables.invariance
+    runs = with_n_fit(tables.runs, tables.run_dir)
     learning_curves = learning_curve_table(runs, invariance)
     reference = resolve_reference(learning_curves["model"], reference) if len(learning_curves) \
         else resolve_reference(runs["model"] if "model" in runs else [], reference)
@@ -69,3 +70,28 @@ def write_curves(study_dir: str | os.PathLike, *, target: float = 0.85, referenc
         if fit.params is None:
             say(f"skipped {fit.model} / {fit.augmentation}: {fit.note}")
     return learning_curves, curves
+
+
+def with_n_fit(runs: pd.DataFrame, run_dir: Callable) -> pd.DataFrame:
+    """``runs`` with ``n_fit`` (images trained on) filled from each run's ``metrics.json``
+    where ``runs.csv`` lacks it (tables written before ``runs.csv`` carried the column).
+
+    Args:
+        runs: The runs table. run_dir: run_id -> the run's :class:`RunDir`.
+    """
+    if "run_id" not in runs.columns:
+        return runs
+    have = pd.to_numeric(runs["n_fit"], errors="coerce") if "n_fit" in runs.columns \
+        else pd.Series(float("nan"), index=runs.index)
+    missing = have.isna() & (runs["status"].astype(str) == "completed") if "status" in runs.columns else have.isna()
+    if not missing.any():
+        return runs
+    filled = have.copy()
+    for i in runs.index[missing]:
+        try:
+            metrics = run_dir(str(runs.at[i, "run_id"])).read_metrics() or {}
+        except (OSError, ValueError):
+            metrics = {}
+        if metrics.get("n_fit") is not None:
+            filled.at[i] = metrics["n_fit"]
+    return runs.assign(n_fit=filled)

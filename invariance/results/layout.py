@@ -36,11 +36,13 @@ REPORT_MD = "report.md"
 
 KEY_COLUMNS = ("run_id", "model", "augmentation", "n_train", "seed")
 """What identifies a run; in front of every row of ``invariance.csv``."""
-METRIC_COLUMNS = ("test_accuracy", "train_accuracy", "params", "macs", "train_seconds", "epochs_run")
-"""What ``runs.csv`` takes from the trainer's ``metrics.json``."""
+METRIC_COLUMNS = ("test_accuracy", "train_accuracy", "params", "macs", "train_seconds", "epochs_run",
+                  "n_fit")
+"""What ``runs.csv`` takes from the trainer's ``metrics.json`` (``n_fit``: the images a run trained
+on, its ``n_train`` subset less the validation split)."""
 RUN_COLUMNS = KEY_COLUMNS + ("status", "reason") + METRIC_COLUMNS
 """Columns of ``runs.csv``, in order."""
-INT_COLUMNS = ("n_train", "seed", "params", "macs", "epochs_run")
+INT_COLUMNS = ("n_train", "seed", "params", "macs", "epochs_run", "n_fit")
 """Columns of the study tables that hold integers (nullable: a failed run may lack them)."""
 TEXT_COLUMNS = ("run_id", "model", "augmentation", "status", "reason", "sweep", "metric", "layer")
 """Columns read back as text, even when a value looks like a number or like ``NA``/``none``."""
