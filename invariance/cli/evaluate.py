@@ -91,7 +91,8 @@ def _fmt(value: float) -> str:
 @click.option("--fill", default="constant", show_default=True, help="constant, wrap, reflect or nearest.")
 @click.option("--interpolation", default="bilinear", show_default=True, help="bilinear or nearest.")
 @click.option("--metrics", default="accuracy,consistency,kl", show_default=True,
-              help="Point metrics: accuracy, consistency, kl, embedding_cosine, embedding_distance.")
+              help="Point metrics: accuracy, consistency, consistency_correct, kl, embedding_cosine, "
+                   "embedding_distance.")
 @click.option("--embedding-layer", default=None, help="Layer for the embedding metrics (default: auto).")
 @click.option("--batch-size", type=int, default=512, show_default=True, help="(image, transform) pairs per pass.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draws.")

@@ -21,16 +21,43 @@ sweep                     metric                                           dx..s
 ========================  ===============================================  ==============
 ``clean``                 ``accuracy``                                     identity point
 axis (``dx`` ...)         each requested point metric, per point            the point
-axis                      ``mean_consistency`` (mean over its points)      NaN
+axis                      ``mean_consistency``, ``mean_consistency_correct``  NaN
 grid name                 each requested point metric, per point            the point
-grid name                 ``grid_accuracy``, ``mean_consistency``          NaN
+grid name                 ``grid_accuracy``, ``mean_consistency``,          NaN
+                          ``mean_consistency_correct``
 ``random_k``              ``random_accuracy``, ``worst_of_k_accuracy``     NaN
 ``walk``                  ``flip_rate``, ``mac``                           NaN
 ``shift_pairs``           ``pair_consistency``, ``pair_accuracy``          NaN
 ``equivariance``          ``equivariance_error`` per layer and shift        dx, dy = shift
 ========================  ===============================================  ==============
 
-``n`` is the number of images behind each value.
+``n`` is the number of images behind each value: all evaluation images, except for
+``consistency_correct`` and ``mean_consistency_correct``, whose ``n`` is the number of images
+the model classifies correctly untransformed (the only images they average over).
+
+Summaries of a sweep or grid:
+
+* ``mean_consistency`` is the mean of ``consistency`` over the sweep's (or grid's) points
+  **other than the identity** ``(0, 0, 0, 1)``. The identity's consistency is 1 by
+  construction, so counting it would only pull every model towards 1 by the same 1/T.
+  (Before this rule, ``mean_consistency`` included the identity point; so do the committed
+  reference results under ``results/reference/`` made before it.) A sweep of the identity
+  alone has a NaN ``mean_consistency``.
+* ``mean_consistency_correct`` is the mean of ``consistency_correct`` over the same points:
+  consistency restricted to the images the model gets right untransformed, which compares
+  models of different accuracy on images each of them "knows" (NaN when no image is correct).
+* ``grid_accuracy`` is Engstrom et al.'s grid adversary: the fraction of images correct at
+  every grid point (the identity included: an image wrong untransformed is wrong at it).
+
+``worst_of_k_accuracy`` is the fraction of images correct at **all** k random draws. It is
+Engstrom et al.'s worst-of-k, which picks, per image, the single draw of highest *loss*
+and scores that one draw. The two differ: a draw where the label is a close runner-up
+(wrong) can have a lower loss than a draw where the label wins with a small probability
+(right), so an image can be correct at its highest-loss draw yet wrong at another draw.
+"Correct at all k" is therefore never higher than the highest-loss draw's accuracy, and it
+needs no loss (it works on any classifier's top-1).
+``random_accuracy`` and ``worst_of_k_accuracy`` are measured on the same evaluation images
+(and draws) as ``clean`` accuracy and every sweep and grid.
 """
 from __future__ import annotations
 
@@ -73,7 +100,10 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         grids: ``{name: {axis: values}}`` (e.g. ``{"translation_map": {"dx": "-6:6:1", "dy": "-6:6:1"}}``).
         random_k: ``{"k": 10, "limits": {"dx": 3, "dy": 3, "angle": 30}}``, an int k, or a RandomKSpec.
         walks: The number of 1-px diagonal steps, ``{"steps": n}`` or a WalkSpec.
-        metrics: Point metrics, from ``accuracy, consistency, kl, embedding_cosine, embedding_distance``.
+        metrics: Point metrics, from ``accuracy, consistency, consistency_correct, kl,
+            embedding_cosine, embedding_distance`` (see :mod:`invariance.harness.metrics`).
+            ``mean_consistency`` and ``mean_consistency_correct`` rows come with every sweep
+            and grid whatever is asked here.
         fill: ``constant`` (zeros), ``wrap``, ``reflect`` or ``nearest``.
         interpolation: ``bilinear`` or ``nearest``.
         batch_size: (image, point) pairs per forward pass.
@@ -146,10 +176,12 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
 
     rows = [_row("clean", IDENTITY, "accuracy", clean.accuracy, n)]
     for i, sweep in enumerate(sweep_list):
-        rows += _point_rows(sweep.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names, n)
+        rows += _point_rows(sweep.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names,
+                            is_identity)
     for gi, grid in enumerate(grid_list):
         i = len(sweep_list) + gi
-        rows += _point_rows(grid.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names, n)
+        rows += _point_rows(grid.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names,
+                            is_identity)
         rows.append(_row(grid.name, None, "grid_accuracy", float(np.mean(stats.grid_ok[gi])), n))
     if random_spec:
         rows.append(_row("random_k", None, "random_accuracy", float(np.mean(draws_correct)), n))
@@ -180,8 +212,10 @@ class _Clean:
         self.outputs = outputs
         self.embeddings = embeddings
         self.top1 = M.top1(outputs)
+        self.correct = self.top1 == labels
+        self.n_correct = int(self.correct.sum())
         self.logp = M.log_probabilities(outputs, from_logits=from_logits)
-        self.accuracy = float(np.mean(self.top1 == labels))
+        self.accuracy = float(np.mean(self.correct))
         self.labels = labels
         self.scale = M.mean_pairwise_distance(embeddings) if embeddings is not None else float("nan")
 
@@ -268,7 +302,7 @@ class _PointStats:
         self.clean = clean
         self.n_points = n_points
         self.from_logits = from_logits
-        self.names = tuple(dict.fromkeys(("accuracy", "consistency", *metric_names)))
+        self.names = tuple(dict.fromkeys(("accuracy", "consistency", "consistency_correct", *metric_names)))
         self.sums = {name: np.zeros(n_points) for name in self.names}
         self.grid_members: list[np.ndarray] = []
         self.grid_ok: list[np.ndarray] = []
@@ -292,7 +326,8 @@ class _PointStats:
         clean = self.clean
         top = M.top1(outputs)
         ok = top == clean.labels[img]
-        values = {"accuracy": ok, "consistency": top == clean.top1[img]}
+        agree = top == clean.top1[img]
+        values = {"accuracy": ok, "consistency": agree, "consistency_correct": agree & clean.correct[img]}
         logp = None
         if "kl" in self.names or self.walk_slot is not None:
             logp = M.log_probabilities(outputs, from_logits=self.from_logits)
@@ -312,8 +347,14 @@ class _PointStats:
             self.walk_top1[img[on], slot[on]] = top[on]
             self.walk_prob[img[on], slot[on]] = M.tracked_probability(logp[on], clean.top1[img[on]])
 
+    def count(self, name: str) -> int:
+        """The number of images a metric averages over: the correctly classified ones for
+        ``consistency_correct``, else all."""
+        return self.clean.n_correct if name == "consistency_correct" else len(self.clean.labels)
+
     def mean(self, name: str, point: int) -> float:
-        return float(self.sums[name][point] / len(self.clean.labels))
+        count = self.count(name)
+        return float(self.sums[name][point] / count) if count else float("nan")
 
 
 def _pool_points(point_sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -326,12 +367,15 @@ def _pool_points(point_sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _point_rows(name: str, points: np.ndarray, ids: np.ndarray, stats: _PointStats,
-                metric_names: tuple[str, ...], n: int) -> list[dict]:
+                metric_names: tuple[str, ...], is_identity: np.ndarray) -> list[dict]:
     rows = []
     for point, u in zip(points, ids):
         for metric in metric_names:
-            rows.append(_row(name, point, metric, stats.mean(metric, u), n))
-    rows.append(_row(name, None, "mean_consistency", float(np.mean([stats.mean("consistency", u) for u in ids])), n))
+            rows.append(_row(name, point, metric, stats.mean(metric, u), stats.count(metric)))
+    moved = ids[~is_identity[ids]]  # the identity's consistency is 1 by construction: not a measurement
+    for summary, metric in (("mean_consistency", "consistency"), ("mean_consistency_correct", "consistency_correct")):
+        value = float(np.mean([stats.mean(metric, u) for u in moved])) if len(moved) else float("nan")
+        rows.append(_row(name, None, summary, value, stats.count(metric)))
     return rows
 
 
