@@ -62,6 +62,7 @@ needs no loss (it works on any classifier's top-1).
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -70,7 +71,8 @@ import pandas as pd
 from invariance.harness import metrics as M
 from invariance.harness.columns import COLUMNS
 from invariance.harness.equivariance import equivariance_error
-from invariance.harness.inference import Inference
+from invariance.harness.inference import Inference, model_num_classes
+from invariance.harness.input_range import INPUT_RANGES, chance_warning, resolve_input_range
 from invariance.harness.inputs import _check_int, check_model_fits, prepare_inputs
 from invariance.harness.shift_pairs import SWEEP as PAIR_SWEEP
 from invariance.harness.shift_pairs import pair_metrics, resolve_shift_pairs
@@ -88,12 +90,14 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
              walks: Any = None, metrics: Any = ("accuracy", "consistency", "kl"), fill: str = "constant",
              interpolation: str = "bilinear", batch_size: int = DEFAULT_BATCH_SIZE,
              embedding_layer: str | None = None, equivariance: bool = False, seed: int = 0,
-             progress: bool = False, shift_pairs: Any = None) -> pd.DataFrame:
+             progress: bool = False, shift_pairs: Any = None, input_range: str | None = None) -> pd.DataFrame:
     """Measures a classifier's invariance to shifts, rotations and scalings.
 
     Args:
-        model: Any Keras classifier taking float32 NHWC images in [0, 1] and returning logits
-            (or probabilities, when its last layer is a softmax).
+        model: Any Keras classifier taking float32 NHWC images and returning logits (or
+            probabilities, when its last layer is a softmax). Images in [0, 1] by default; a
+            model that rescales its own input (a leading ``Rescaling(1/255)``, or a
+            ``Normalization`` adapted on 0..255 pixels) is detected and fed 0..255.
         x: Images (N, H, W, C), float in [0, 1] or uint8 (divided by 255).
         y: Integer labels (N,).
         sweeps: ``{axis: values}`` (e.g. ``{"dx": "-8:8:1", "angle": [-10, 0, 10]}``) or Sweeps.
@@ -116,10 +120,16 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         shift_pairs: Zhang (2019)'s consistency over two random shifts of each image:
             ``{"max_shift": 4, "pairs": 1, "fill": "wrap"}``, an int max_shift, or a
             :class:`~invariance.harness.shift_pairs.ShiftPairsSpec` (rows ``sweep="shift_pairs"``).
+        input_range: ``"0-1"`` or ``"0-255"``: the pixel range the model is fed (the images
+            are transformed in [0, 1], then scaled). None (default) detects it
+            (:func:`invariance.harness.input_range.detect_input_range`).
 
     Returns:
         A DataFrame with columns :data:`COLUMNS` (see the module docstring for the rows).
-        ``df.attrs`` records the settings, the embedding layer and the output kind.
+        ``df.attrs`` records the settings, the embedding layer, the output kind, the
+        ``input_range`` used and why (``input_range_source``), and ``warnings``: a list,
+        holding :func:`~invariance.harness.input_range.chance_warning`'s text when the clean
+        accuracy is within 2 points of chance (also issued as a Python ``UserWarning``).
     """
     sweep_list = resolve_sweeps(sweeps)
     grid_list = resolve_grids(grids)
@@ -131,12 +141,14 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     check_interpolation(interpolation)
     _check_int("batch_size", batch_size, 1)
     seed = check_seed(seed)
+    input_range, range_source = resolve_input_range(model, input_range)
     x, y = prepare_inputs(x, y)
     check_model_fits(model, x.shape[1:], y)
+    scale = INPUT_RANGES[input_range]
 
     wants_embedding = any(m in M.EMBEDDING_METRICS for m in metric_names)
     inference = Inference(model, embedding=wants_embedding, embedding_layer=embedding_layer,
-                          fill=fill, interpolation=interpolation)
+                          fill=fill, interpolation=interpolation, input_scale=scale)
     n, height, width = len(x), x.shape[1], x.shape[2]
 
     point_sets = [s.points() for s in sweep_list] + [g.points() for g in grid_list]
@@ -170,7 +182,8 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         if pair_spec:
             pair_runner = runner
             if pair_spec.fill != fill:  # its own transform fill, so its own compiled function
-                pair_runner = _Runner(Inference(model, fill=pair_spec.fill, interpolation=interpolation), x, y,
+                pair_runner = _Runner(Inference(model, fill=pair_spec.fill, interpolation=interpolation,
+                                                input_scale=scale), x, y,
                                       batch_size=runner.batch_size, tick=tick)
             pair_top1 = pair_runner.per_image_top1(pair_points, clean).reshape(n, pair_spec.pairs, 2)
 
@@ -194,12 +207,18 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
             rows.append(_row(PAIR_SWEEP, None, metric, value, n))
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     if equivariance:
-        eq = equivariance_error(model, x[:EQUIVARIANCE_SAMPLES], batch_size=min(batch_size, 256))
+        eq = equivariance_error(model, x[:EQUIVARIANCE_SAMPLES], batch_size=min(batch_size, 256), input_scale=scale)
         frame = pd.concat([frame, eq], ignore_index=True)
     frame.attrs.update({"fill": fill, "interpolation": interpolation, "seed": seed, "samples": n,
                         "shift_pairs_fill": pair_spec.fill if pair_spec else None,
                         "embedding_layer": inference.embedding_name,
-                        "outputs": "logits" if inference.from_logits else "probabilities"})
+                        "outputs": "logits" if inference.from_logits else "probabilities",
+                        "input_range": input_range, "input_range_source": range_source, "warnings": []})
+    num_classes = model_num_classes(model) or int(y.max()) + 1
+    warning = chance_warning(clean.accuracy, num_classes, input_range=input_range)
+    if warning:
+        frame.attrs["warnings"].append(warning)
+        warnings.warn(warning, UserWarning, stacklevel=2)
     return frame
 
 
