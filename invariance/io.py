@@ -53,6 +53,17 @@ def read_json(path: str | os.PathLike) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def file_sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
+    """The hex sha256 of a file's bytes, read in chunks (memory does not grow with the file)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def keras_archive_problem(path: str | os.PathLike) -> str | None:
     """Why ``path`` is not a readable ``.keras`` archive, or None when it looks like one.
 
