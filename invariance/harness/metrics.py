@@ -17,6 +17,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+METRICS_VERSION = 2
+"""Bumped whenever a metric's definition changes (2: ``mean_consistency`` leaves out the identity
+point; ``consistency_correct`` added). Part of a study's ``eval_hash``, so a resumed study
+evaluates its earlier runs again instead of mixing two definitions in one table."""
+
 PROBABILITY_FLOOR = 1e-12
 """Probabilities are floored here before the log, so KL stays finite when p(Tx) is 0."""
 
