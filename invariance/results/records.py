@@ -67,18 +67,19 @@ def read_run(run_dir: RunDir | str | os.PathLike) -> tuple[dict[str, Any] | None
     return record, table
 
 
-def run_state(run_dir: RunDir | str | os.PathLike, eval_hash: str | None = None) -> str:
+def run_state(run_dir: RunDir | str | os.PathLike, eval_hash: str | None = None, *, verify: bool = True) -> str:
     """``"completed"``, ``"failed"`` or ``"pending"``.
 
     Pending also covers a completed run whose evaluation settings changed since (it is
-    evaluated again, from its saved model) and one that fails :func:`verify_run` (it is redone).
+    evaluated again, from its saved model) and one that fails :func:`verify_run` (it is
+    redone). ``verify=False`` skips the checksums, for a caller that has just verified.
     """
     run = as_run_dir(run_dir)
     record = run.read_record()
     if record is None:
         return PENDING
     if record.get("status") == COMPLETED:
-        if verify_run(run, record):
+        if verify and verify_run(run, record):
             return PENDING
         if eval_hash is not None and record.get("eval_hash") != eval_hash:
             return PENDING

@@ -117,7 +117,8 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
         write_manifest(study_dir, manifest)
 
         redone = _discard_invalid_runs(study_dir, runs)
-        states = {r.run_id: run_state(L.run_dir(study_dir, r.run_id), context.eval_hash) for r in runs}
+        states = {r.run_id: run_state(L.run_dir(study_dir, r.run_id), context.eval_hash, verify=False)
+                  for r in runs}  # just verified
         todo = [r for r in runs if states[r.run_id] == PENDING
                 or (retry_failed and states[r.run_id] == FAILED)]
         finished_before = len(runs) - len(todo)

@@ -48,14 +48,13 @@ def study_status(study_dir: str | os.PathLike) -> dict[str, Any]:
     failed, invalid = [], []
     for run in runs:
         run_dir = L.run_dir(study_dir, run.run_id)
-        state = run_state(run_dir, eval_hash)
+        problems = verify_run(run_dir)
+        state = PENDING if problems else run_state(run_dir, eval_hash, verify=False)
         counts[state] += 1
-        if state == FAILED:
+        if problems:
+            invalid.append({**run.key(), "problems": [why for _, why in problems]})
+        elif state == FAILED:
             record = run_dir.read_record() or {}
             failed.append({**run.key(), "reason": record.get("reason", "")})
-        elif state == PENDING:
-            problems = verify_run(run_dir)
-            if problems:
-                invalid.append({**run.key(), "problems": [why for _, why in problems]})
     return {"name": study.name, "study_dir": str(study_dir), "total": len(runs), **counts, "failed_runs": failed,
             "invalid_runs": invalid, "running_pid": lock_holder(study_dir)}
