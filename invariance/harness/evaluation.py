@@ -21,7 +21,8 @@ sweep                     metric                                           dx..s
 ========================  ===============================================  ==============
 ``clean``                 ``accuracy``                                     identity point
 axis (``dx`` ...)         each requested point metric, per point            the point
-axis                      ``mean_consistency``, ``mean_consistency_correct``  NaN
+axis                      ``mean_consistency``,                            NaN
+                          ``mean_consistency_correct``
 grid name                 each requested point metric, per point            the point
 grid name                 ``grid_accuracy``, ``mean_consistency``,          NaN
                           ``mean_consistency_correct``
@@ -49,15 +50,10 @@ Summaries of a sweep or grid:
 * ``grid_accuracy`` is Engstrom et al.'s grid adversary: the fraction of images correct at
   every grid point (the identity included: an image wrong untransformed is wrong at it).
 
-``worst_of_k_accuracy`` is the fraction of images correct at **all** k random draws. It is
-Engstrom et al.'s worst-of-k, which picks, per image, the single draw of highest *loss*
-and scores that one draw. The two differ: a draw where the label is a close runner-up
-(wrong) can have a lower loss than a draw where the label wins with a small probability
-(right), so an image can be correct at its highest-loss draw yet wrong at another draw.
-"Correct at all k" is therefore never higher than the highest-loss draw's accuracy, and it
-needs no loss (it works on any classifier's top-1).
-``random_accuracy`` and ``worst_of_k_accuracy`` are measured on the same evaluation images
-(and draws) as ``clean`` accuracy and every sweep and grid.
+``worst_of_k_accuracy`` is the fraction of images correct at **all** k random draws, not
+Engstrom et al.'s single highest-loss draw (how they differ:
+:func:`~invariance.harness.metrics.worst_of_k_accuracy`).
+Every summary comes from the same evaluation images (and draws) as ``clean`` accuracy.
 """
 from __future__ import annotations
 
