@@ -53,6 +53,41 @@ def read_json(path: str | os.PathLike) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def file_sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
+    """The hex sha256 of a file's bytes, read in chunks (memory does not grow with the file)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keras_archive_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not a readable ``.keras`` archive, or None when it looks like one.
+
+    A ``.keras`` file is a zip archive holding ``config.json`` (and the weights). Checked
+    without keras, so that a truncated or foreign file gets a clear message instead of
+    whatever the loader raises (Keras says "File not found" for a file that is there).
+    """
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        return "file not found"
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        return f"not a zip archive ({err}); a .keras file is the zip archive model.save('x.keras') writes"
+    if "config.json" not in names:
+        return "the zip archive has no config.json (it was not written by model.save('x.keras'))"
+    return None
+
+
 def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
     """Calls ``writer(tmp_path)`` and moves the result to ``path`` atomically.
 

@@ -50,7 +50,9 @@ def test_writes_the_contract_csv_and_a_record(files):
     assert set(frame.metric) >= {"accuracy", "consistency", "kl", "embedding_cosine", "mean_consistency",
                                  "grid_accuracy", "random_accuracy", "worst_of_k_accuracy", "flip_rate", "mac",
                                  "equivariance_error"}
-    assert (frame.n == 9).all()
+    on_correct = frame.metric.str.endswith("consistency_correct")  # n: the images correct untransformed
+    assert (frame.loc[~on_correct, "n"] == 9).all()
+    assert (frame.loc[on_correct, "n"] == round(9 * frame.value[0])).all()
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["samples"] == 9 and "first 9 of 15" in record["evaluation_set"]
     assert record["spec"]["random_k"] == {"k": 3, "limits": {"dx": "2", "angle": "10"}}

@@ -177,7 +177,8 @@ def test_row_conventions(data, cnn):
     assert frame.iloc[0][["sweep", "dx", "dy", "angle", "scale", "metric"]].tolist() == ["clean", 0, 0, 0, 1, "accuracy"]
     assert list(dict.fromkeys(frame.sweep)) == ["clean", "dx", "scale", "tm", "random_k", "walk", "equivariance"]
     summaries = {("dx", "mean_consistency"), ("scale", "mean_consistency"), ("tm", "mean_consistency"),
-                 ("tm", "grid_accuracy"), ("random_k", "random_accuracy"), ("random_k", "worst_of_k_accuracy"),
+                 ("dx", "mean_consistency_correct"), ("scale", "mean_consistency_correct"),
+                 ("tm", "mean_consistency_correct"), ("tm", "grid_accuracy"), ("random_k", "random_accuracy"), ("random_k", "worst_of_k_accuracy"),
                  ("walk", "flip_rate"), ("walk", "mac")}
     nan_rows = frame[frame.dx.isna()]
     assert set(zip(nan_rows.sweep, nan_rows.metric)) == summaries
@@ -188,7 +189,9 @@ def test_row_conventions(data, cnn):
     assert (frame.loc[frame.sweep != "equivariance", "layer"] == "").all()
     eq = frame[frame.sweep == "equivariance"]
     assert set(eq.metric) == {"equivariance_error"} and (eq.layer != "").all()
-    assert (frame.n == N).all()
+    on_correct = frame.metric.str.endswith("consistency_correct")  # n: the images correct untransformed
+    assert (frame.loc[~on_correct, "n"] == N).all()
+    assert (frame.loc[on_correct, "n"] == round(N * _value(frame, "clean", "accuracy"))).all()
     assert frame.attrs["embedding_layer"] is None and frame.attrs["outputs"] == "logits"
 
 
@@ -267,7 +270,7 @@ def test_bad_input_fails_with_a_clear_error(data, cnn, kwargs, error, message):
 def test_progress_bar_runs(data, cnn):
     x, y = data
     frame = evaluate(cnn, x[:4], y[:4], sweeps={"dx": [1, 2]}, progress=True)
-    assert len(frame) == 1 + 2 * 3 + 1
+    assert len(frame) == 1 + 2 * 3 + 2  # clean, 2 points x 3 metrics, mean_consistency(_correct)
 
 
 def test_evaluation_set_takes_a_stratified_prefix():
@@ -288,3 +291,43 @@ def test_evaluation_set_takes_a_stratified_prefix():
     np.testing.assert_array_equal(idx_all[:8], idx)
     with pytest.raises(SpecError, match="samples"):
         evaluation_set(ds, samples=0)
+
+
+def test_mean_consistency_is_the_mean_of_the_non_identity_points(data, cnn):
+    x, y = data
+    frame = evaluate(cnn, x, y, sweeps={"dx": [-2, 0, 3]}, grids={"g": {"dx": [0, 2], "dy": [0, 1]}})
+    for sweep in ("dx", "g"):
+        rows = frame[(frame.sweep == sweep) & (frame.metric == "consistency")]
+        moved = rows[(rows.dx != 0) | (rows.dy != 0)]
+        assert len(moved) == len(rows) - 1  # the identity point is left out
+        assert _value(frame, sweep, "mean_consistency") == pytest.approx(moved["value"].mean())
+    only_identity = evaluate(cnn, x, y, sweeps={"dx": [0]})
+    assert np.isnan(_value(only_identity, "dx", "mean_consistency"))
+
+
+def test_consistency_correct_counts_only_images_correct_untransformed(data, cnn):
+    x, y = data
+    sweep = [-2.0, 0.0, 3.0]
+    frame = evaluate(cnn, x, y, sweeps={"dx": sweep}, metrics=("accuracy", "consistency", "consistency_correct"))
+    clean = cnn.predict(x, verbose=0)
+    ok = clean.argmax(-1) == y
+    ref = _reference_outputs(cnn, x, T.as_points([[d, 0, 0, 1] for d in sweep]))
+    expected = []
+    for i, d in enumerate(sweep):
+        want = float(np.mean(ref[ok, i].argmax(-1) == clean[ok].argmax(-1)))
+        assert want == M.consistency_correct(ref[:, i], clean, y)
+        row = frame[(frame.sweep == "dx") & (frame.metric == "consistency_correct") & (frame.dx == d)]
+        assert row["value"].item() == pytest.approx(want)
+        assert row["n"].item() == int(ok.sum())  # n: the images it averages over
+        if d != 0:
+            expected.append(want)
+    assert _value(frame, "dx", "mean_consistency_correct") == pytest.approx(np.mean(expected))
+
+
+def test_consistency_correct_on_a_hand_made_table():
+    labels = np.array([0, 1, 2, 0])
+    clean = np.eye(3)[[0, 1, 1, 2]]  # images 0 and 1 correct, 2 and 3 wrong
+    moved = np.eye(3)[[0, 2, 1, 2]]  # image 0 keeps its class, image 1 flips; the wrong ones stay
+    assert M.consistency(moved, clean) == 0.75
+    assert M.consistency_correct(moved, clean, labels) == 0.5
+    assert np.isnan(M.consistency_correct(moved, clean, np.array([2, 2, 0, 0])))

@@ -33,6 +33,9 @@ GRID_LABELS = np.array([0, 1, 1])
 CASES = {
     "accuracy": [((MOVED, LABELS), {}, 0.75), ((CLEAN, LABELS), {}, 0.25)],
     "consistency": [((MOVED, CLEAN), {}, 0.5), ((CLEAN, CLEAN), {}, 1.0)],
+    # only image 0 is correct untransformed, and it keeps its class; with labels = the clean
+    # top-1 every image counts and the answer is plain consistency
+    "consistency_correct": [((MOVED, CLEAN, LABELS), {}, 1.0), ((MOVED, CLEAN, np.array([0, 0, 1, 0])), {}, 0.5)],
     "kl": [((MOVED, CLEAN), {}, (KL_ROW0 + KL_ROW1 + 0.0 + KL_ROW3) / 4),
            ((CLEAN, CLEAN), {}, 0.0),
            ((np.array([[0.5, 0.5]]), np.array([[0.75, 0.25]])), {"from_logits": False}, KL_ROW0)],

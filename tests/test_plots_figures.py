@@ -189,3 +189,17 @@ def test_plots_read_back_from_csv(t, tmp_path):
     t.inv.to_csv(tmp_path / "inv.csv", index=False)
     inv = pd.read_csv(tmp_path / "inv.csv")
     assert isinstance(P.plot_equivariance(inv), Figure)
+
+
+def test_radial_curve_shows_only_full_rings():
+    rows = [dict(sweep="g", dx=dx, dy=dy, angle=0.0, scale=1.0, metric="consistency", value=1.0 - 0.01 * (dx * dx + dy * dy),
+                 model="m", augmentation="none", seed=0, run_id="r0", layer="")
+            for dx in range(-3, 4) for dy in range(-3, 4)]
+    fig = P.plot_radial_curve(pd.DataFrame(rows))
+    # the corners of a -3:3 grid reach r = round(sqrt(18)) = 4, a ring the grid covers only in part
+    means = [c for c in fig.axes[0].collections if c.get_offsets().shape[0] > 1]
+    assert np.asarray(means[0].get_offsets())[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert "r ≤ 3 px" in _labels(fig)
+    from invariance.plots.translation_maps import half_width
+
+    assert half_width(pd.DataFrame({"dx": [-3, 5], "dy": [-4, 4]})) == 3.0

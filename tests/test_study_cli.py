@@ -99,3 +99,15 @@ def test_ray_executor_without_ray_says_how_to_install(monkeypatch, study_file, t
     with pytest.raises(InvarianceError, match=r"pip install 'invariance\[ray\]'"):
         run_study(study_file, out_dir=tmp_path / "out", executor="ray", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n\n"])
+def test_empty_study_file_says_so_and_loads_no_keras(tmp_path, text):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(text)
+    code = ("import sys; from invariance.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    print('keras' in sys.modules); raise\n")
+    proc = subprocess.run([sys.executable, "-c", code, "run", str(empty), "--dry-run"], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "the study file is empty" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout.strip() == "False"

@@ -5,6 +5,7 @@ import hashlib
 import math
 import re
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -91,18 +92,24 @@ def _fmt(value: float) -> str:
 @click.option("--fill", default="constant", show_default=True, help="constant, wrap, reflect or nearest.")
 @click.option("--interpolation", default="bilinear", show_default=True, help="bilinear or nearest.")
 @click.option("--metrics", default="accuracy,consistency,kl", show_default=True,
-              help="Point metrics: accuracy, consistency, kl, embedding_cosine, embedding_distance.")
+              help="Point metrics: accuracy, consistency, consistency_correct, kl, embedding_cosine, "
+                   "embedding_distance.")
 @click.option("--embedding-layer", default=None, help="Layer for the embedding metrics (default: auto).")
 @click.option("--batch-size", type=int, default=512, show_default=True, help="(image, transform) pairs per pass.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draws.")
+@click.option("--input-range", type=click.Choice(["0-1", "0-255"]), default=None,
+              help="Pixel range fed to the model [default: detected: 0-255 for a model whose first layer is "
+                   "Rescaling(1/255) or a Normalization with a 0..255 mean, else 0-1].")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write (plus FILE.json).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def command(model_path, dataset, data_dir, canvas, samples, sweeps, grids, random_k, limits, walk, equivariance,
-            fill, interpolation, metrics, embedding_layer, batch_size, seed, out, quiet):
+            fill, interpolation, metrics, embedding_layer, batch_size, seed, input_range, out, quiet):
     """Measure MODEL.keras's invariance on a dataset's test images and write a tidy CSV.
 
-    The model must take float32 NHWC images in [0, 1] of the dataset's shape (after any
-    canvas padding) and return one score per class.
+    The model must take float32 NHWC images of the dataset's shape (after any canvas
+    padding) and return one score per class. Images are fed in [0, 1], or 0..255 to a model
+    that rescales its own input (detected; --input-range overrides). A clean accuracy
+    within 2 points of chance prints a warning, also kept in FILE.json.
     """
     from invariance.harness import EvaluationSpec
 
@@ -124,7 +131,8 @@ def command(model_path, dataset, data_dir, canvas, samples, sweeps, grids, rando
                  metrics=[m.strip() for m in metrics.split(",") if m.strip()], fill=fill,
                  interpolation=interpolation, batch_size=batch_size, embedding_layer=embedding_layer,
                  equivariance=equivariance, seed=seed)
-    _run(spec, model_path=model_path, dataset=dataset, data_dir=data_dir, canvas=canvas, out=out, quiet=quiet)
+    _run(spec, model_path=model_path, dataset=dataset, data_dir=data_dir, canvas=canvas, out=out, quiet=quiet,
+         input_range=input_range)
 
 
 def _spec(cls, **fields):
@@ -148,14 +156,18 @@ def _load_model(path: str):
         import keras
 
         from invariance.errors import InvarianceError
+        from invariance.io import keras_archive_problem
 
         if not Path(path).is_file():
             raise InvarianceError(f"model: file not found; received {path!r}") from None
+        problem = keras_archive_problem(path)
+        if problem is not None:
+            raise InvarianceError(f"model: not a valid .keras archive: {path!r}: {problem}") from None
         return keras.saving.load_model(path, safe_mode=True)
     return load_model(path)
 
 
-def _run(spec, *, model_path, dataset, data_dir, canvas, out: Path, quiet: bool) -> None:
+def _run(spec, *, model_path, dataset, data_dir, canvas, out: Path, quiet: bool, input_range: str | None) -> None:
     from invariance.data import load_dataset
     from invariance.harness import check_model_fits, evaluate, evaluation_set
     from invariance.io import write_json, write_with
@@ -167,7 +179,9 @@ def _run(spec, *, model_path, dataset, data_dir, canvas, out: Path, quiet: bool)
                      what=f"the images of dataset {data.name}" + (f" on a {canvas}x{canvas} canvas" if canvas else ""))
     x, y, indices, description = evaluation_set(data, spec.samples)
     start = time.perf_counter()
-    frame = evaluate(model, x, y, progress=not quiet, **spec.evaluate_kwargs())
+    with warnings.catch_warnings():  # the chance-level warning is printed below, once
+        warnings.simplefilter("ignore", UserWarning)
+        frame = evaluate(model, x, y, progress=not quiet, input_range=input_range, **spec.evaluate_kwargs())
     seconds = time.perf_counter() - start
 
     from invariance.config import to_dict
@@ -178,10 +192,14 @@ def _run(spec, *, model_path, dataset, data_dir, canvas, out: Path, quiet: bool)
         "test_indices_head": indices[:20].tolist(),
         "test_indices_sha256": hashlib.sha256(indices.astype("<i8").tobytes()).hexdigest(), "spec": to_dict(spec),
         "embedding_layer": frame.attrs.get("embedding_layer"), "outputs": frame.attrs.get("outputs"),
+        "input_range": frame.attrs.get("input_range"), "input_range_source": frame.attrs.get("input_range_source"),
+        "warnings": list(frame.attrs.get("warnings") or []),
         "rows": int(len(frame)), "seconds": round(seconds, 3), "provenance": provenance(),
     }
     write_with(out, lambda tmp: frame.to_csv(tmp, index=False))
     write_json(out.with_suffix(".json"), record)
+    for text in record["warnings"]:  # even with --quiet: these numbers should not be trusted
+        click.secho(f"Warning: {text}", fg="yellow", err=True)
     if quiet:
         return
     from rich.console import Console
@@ -194,5 +212,6 @@ def _run(spec, *, model_path, dataset, data_dir, canvas, out: Path, quiet: bool)
         table.add_row(*row)
     console = Console()
     console.print(table)
+    console.print(f"input range {record['input_range']} ({record['input_range_source']})")
     console.print(f"{len(frame)} rows in {seconds:.1f} s -> {out} (settings and evaluation set in "
                   f"{out.with_suffix('.json')})")

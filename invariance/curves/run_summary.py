@@ -1,11 +1,17 @@
 """The per-run summary: a harness table's one-number-per-run rows, pivoted to one row per run.
 
-The harness writes a few summary rows per run (``mean_consistency`` of each sweep and grid,
-``grid_accuracy`` of each grid, ``random_accuracy`` and ``worst_of_k_accuracy`` of the random-k
-draws, and the clean accuracy on the evaluation images). :func:`run_summaries` turns them into
-columns, named once here: ``mean_consistency_<sweep>``, ``grid_accuracy_<grid>``,
+The harness writes a few summary rows per run (``mean_consistency`` and
+``mean_consistency_correct`` of each sweep and grid, ``grid_accuracy`` of each grid,
+``random_accuracy`` and ``worst_of_k_accuracy`` of the random-k draws, and the clean accuracy
+on the evaluation images). :func:`run_summaries` turns them into columns, named once here:
+``mean_consistency_<sweep>``, ``mean_consistency_correct_<sweep>``, ``grid_accuracy_<grid>``,
 ``clean_accuracy``, ``random_accuracy``, ``worst_of_k_accuracy``. The learning curves, the
 report's findings and the study runner all read these columns.
+
+``mean_consistency`` leaves out the identity point (see :mod:`invariance.harness.evaluation`);
+``mean_consistency_correct`` averages only over images the run classifies correctly
+untransformed, so runs of different accuracy compare on images each of them recognises.
+Tables from before the ``mean_consistency_correct`` rows existed simply lack those columns.
 """
 from __future__ import annotations
 
@@ -15,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 CONSISTENCY_PREFIX = "mean_consistency_"
+CORRECT_PREFIX = "mean_consistency_correct_"
 GRID_PREFIX = "grid_accuracy_"
-SWEEP_METRICS: Mapping[str, str] = {"mean_consistency": CONSISTENCY_PREFIX, "grid_accuracy": GRID_PREFIX}
+SWEEP_METRICS: Mapping[str, str] = {"mean_consistency": CONSISTENCY_PREFIX, "mean_consistency_correct": CORRECT_PREFIX,
+                                    "grid_accuracy": GRID_PREFIX}
 """Summary metric with one row per sweep or grid -> prefix of its column (the sweep's name follows)."""
 RUN_METRICS = ("clean_accuracy", "random_accuracy", "worst_of_k_accuracy")
 """Summary metrics with one row per run: their columns take the metric's name. ``clean_accuracy``
@@ -40,7 +48,7 @@ def run_summaries(invariance: pd.DataFrame | None, *, keys: Sequence[str] = ("ru
 
     Returns:
         DataFrame indexed by ``keys``: ``mean_consistency_<sweep>`` columns, then
-        ``grid_accuracy_<grid>`` columns (each in order of first appearance), then
+        ``mean_consistency_correct_<sweep>`` columns, then ``grid_accuracy_<grid>`` columns (each in order of first appearance), then
         ``run_metrics`` present; None when there are no summary rows. Per-layer rows never count.
     """
     if invariance is None or len(invariance) == 0:
@@ -65,7 +73,13 @@ def run_summaries(invariance: pd.DataFrame | None, *, keys: Sequence[str] = ("ru
 
 def sweeps_of(table: pd.DataFrame) -> list[str]:
     """The sweeps (and grids) with a ``mean_consistency_<sweep>`` column, in column order."""
-    return [str(c)[len(CONSISTENCY_PREFIX):] for c in table.columns if str(c).startswith(CONSISTENCY_PREFIX)]
+    return [str(c)[len(CONSISTENCY_PREFIX):] for c in table.columns
+            if str(c).startswith(CONSISTENCY_PREFIX) and not str(c).startswith(CORRECT_PREFIX)]
+
+
+def correct_sweeps_of(table: pd.DataFrame) -> list[str]:
+    """The sweeps (and grids) with a ``mean_consistency_correct_<sweep>`` column, in column order."""
+    return [str(c)[len(CORRECT_PREFIX):] for c in table.columns if str(c).startswith(CORRECT_PREFIX)]
 
 
 def grids_of(table: pd.DataFrame) -> list[str]:
@@ -73,14 +87,15 @@ def grids_of(table: pd.DataFrame) -> list[str]:
     return [str(c)[len(GRID_PREFIX):] for c in table.columns if str(c).startswith(GRID_PREFIX)]
 
 
-def mean_consistency(rows: pd.DataFrame | None) -> float:
+def mean_consistency(rows: pd.DataFrame | None, *, correct: bool = False) -> float:
     """One run's invariance score: its ``mean_consistency`` summaries averaged over the sweeps
-    and grids (NaN if none)."""
+    and grids (NaN if none); with ``correct=True`` its ``mean_consistency_correct`` ones."""
     if rows is None or not len(rows):
         return float("nan")
     wide = run_summaries(rows.assign(_run=0), keys=("_run",), run_metrics=())
     if wide is None:
         return float("nan")
-    values = wide[[CONSISTENCY_PREFIX + s for s in sweeps_of(wide)]].to_numpy(dtype=np.float64).ravel()
+    prefix, names = (CORRECT_PREFIX, correct_sweeps_of(wide)) if correct else (CONSISTENCY_PREFIX, sweeps_of(wide))
+    values = wide[[prefix + s for s in names]].to_numpy(dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
     return float(values.mean()) if len(values) else float("nan")

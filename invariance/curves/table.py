@@ -28,7 +28,8 @@ def learning_curve_table(runs: pd.DataFrame, invariance: pd.DataFrame | None = N
             then come out as NaN).
         invariance: The study's tidy harness rows (``invariance.csv``) or None. Its summary
             rows become columns: ``mean_consistency_<sweep>`` for each sweep's
-            ``mean_consistency`` row, ``grid_accuracy_<grid>`` for each grid's
+            ``mean_consistency`` row, ``mean_consistency_correct_<sweep>`` for its
+            ``mean_consistency_correct`` row, ``grid_accuracy_<grid>`` for each grid's
             ``grid_accuracy`` row. Rows are matched by ``run_id`` when both tables have it,
             else by (model, augmentation, n_train, seed).
 

@@ -77,7 +77,8 @@ def equivariance_layers(model: Any, layers: Iterable[str] | None = None) -> list
 
 
 def equivariance_error(model: Any, x: Any, *, shifts: Iterable[Any] | None = None,
-                       layers: Iterable[str] | None = None, batch_size: int = 128) -> pd.DataFrame:
+                       layers: Iterable[str] | None = None, batch_size: int = 128,
+                       input_scale: float = 1.0) -> pd.DataFrame:
     """Per-layer equivariance error under circular integer shifts (see the module docstring).
 
     Args:
@@ -88,6 +89,8 @@ def equivariance_error(model: Any, x: Any, *, shifts: Iterable[Any] | None = Non
             and ``(1, 1)`` when ``s > 1``.
         layers: Layer names; by default every conv or pooling layer with a 4-D output.
         batch_size: Images per forward pass.
+        input_scale: The [0, 1] images are multiplied by this before the model (255 for a
+            model that expects 0..255).
 
     Returns:
         DataFrame with the harness's columns: ``sweep="equivariance"``,
@@ -95,6 +98,8 @@ def equivariance_error(model: Any, x: Any, *, shifts: Iterable[Any] | None = Non
         ``angle=0``, ``scale=1``, ``n`` = number of images. One row per layer and shift.
     """
     x, _ = prepare_inputs(x, np.zeros(len(np.asarray(x)), dtype=np.int64))
+    if input_scale != 1.0:
+        x = x * np.float32(input_scale)
     try:
         inputs = model.inputs
     except AttributeError:

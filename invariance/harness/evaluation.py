@@ -21,20 +21,44 @@ sweep                     metric                                           dx..s
 ========================  ===============================================  ==============
 ``clean``                 ``accuracy``                                     identity point
 axis (``dx`` ...)         each requested point metric, per point            the point
-axis                      ``mean_consistency`` (mean over its points)      NaN
+axis                      ``mean_consistency``,                            NaN
+                          ``mean_consistency_correct``
 grid name                 each requested point metric, per point            the point
-grid name                 ``grid_accuracy``, ``mean_consistency``          NaN
+grid name                 ``grid_accuracy``, ``mean_consistency``,          NaN
+                          ``mean_consistency_correct``
 ``random_k``              ``random_accuracy``, ``worst_of_k_accuracy``     NaN
 ``walk``                  ``flip_rate``, ``mac``                           NaN
 ``shift_pairs``           ``pair_consistency``, ``pair_accuracy``          NaN
 ``equivariance``          ``equivariance_error`` per layer and shift        dx, dy = shift
 ========================  ===============================================  ==============
 
-``n`` is the number of images behind each value.
+``n`` is the number of images behind each value: all evaluation images, except for
+``consistency_correct`` and ``mean_consistency_correct``, whose ``n`` is the number of images
+the model classifies correctly untransformed (the only images they average over).
+
+Summaries of a sweep or grid:
+
+* ``mean_consistency`` is the mean of ``consistency`` over the sweep's (or grid's) points
+  **other than the identity** ``(0, 0, 0, 1)``. The identity's consistency is 1 by
+  construction, so counting it would only pull every model towards 1 by the same 1/T.
+  (Before this rule, ``mean_consistency`` included the identity point; so do the committed
+  reference results under ``results/reference/`` made before it.) A sweep of the identity
+  alone has a NaN ``mean_consistency``.
+* ``mean_consistency_correct`` is the mean of ``consistency_correct`` over the same points:
+  consistency restricted to the images the model gets right untransformed, which compares
+  models of different accuracy on images each of them "knows" (NaN when no image is correct).
+* ``grid_accuracy`` is Engstrom et al.'s grid adversary: the fraction of images correct at
+  every grid point (the identity included: an image wrong untransformed is wrong at it).
+
+``worst_of_k_accuracy`` is the fraction of images correct at **all** k random draws, not
+Engstrom et al.'s single highest-loss draw (how they differ:
+:func:`~invariance.harness.metrics.worst_of_k_accuracy`).
+Every summary comes from the same evaluation images (and draws) as ``clean`` accuracy.
 """
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -43,7 +67,8 @@ import pandas as pd
 from invariance.harness import metrics as M
 from invariance.harness.columns import COLUMNS
 from invariance.harness.equivariance import equivariance_error
-from invariance.harness.inference import Inference
+from invariance.harness.inference import Inference, model_num_classes
+from invariance.harness.input_range import INPUT_RANGES, chance_warning, resolve_input_range
 from invariance.harness.inputs import _check_int, check_model_fits, prepare_inputs
 from invariance.harness.shift_pairs import SWEEP as PAIR_SWEEP
 from invariance.harness.shift_pairs import pair_metrics, resolve_shift_pairs
@@ -61,19 +86,24 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
              walks: Any = None, metrics: Any = ("accuracy", "consistency", "kl"), fill: str = "constant",
              interpolation: str = "bilinear", batch_size: int = DEFAULT_BATCH_SIZE,
              embedding_layer: str | None = None, equivariance: bool = False, seed: int = 0,
-             progress: bool = False, shift_pairs: Any = None) -> pd.DataFrame:
+             progress: bool = False, shift_pairs: Any = None, input_range: str | None = None) -> pd.DataFrame:
     """Measures a classifier's invariance to shifts, rotations and scalings.
 
     Args:
-        model: Any Keras classifier taking float32 NHWC images in [0, 1] and returning logits
-            (or probabilities, when its last layer is a softmax).
+        model: Any Keras classifier taking float32 NHWC images and returning logits (or
+            probabilities, when its last layer is a softmax). Images in [0, 1] by default; a
+            model that rescales its own input (a leading ``Rescaling(1/255)``, or a
+            ``Normalization`` adapted on 0..255 pixels) is detected and fed 0..255.
         x: Images (N, H, W, C), float in [0, 1] or uint8 (divided by 255).
         y: Integer labels (N,).
         sweeps: ``{axis: values}`` (e.g. ``{"dx": "-8:8:1", "angle": [-10, 0, 10]}``) or Sweeps.
         grids: ``{name: {axis: values}}`` (e.g. ``{"translation_map": {"dx": "-6:6:1", "dy": "-6:6:1"}}``).
         random_k: ``{"k": 10, "limits": {"dx": 3, "dy": 3, "angle": 30}}``, an int k, or a RandomKSpec.
         walks: The number of 1-px diagonal steps, ``{"steps": n}`` or a WalkSpec.
-        metrics: Point metrics, from ``accuracy, consistency, kl, embedding_cosine, embedding_distance``.
+        metrics: Point metrics, from ``accuracy, consistency, consistency_correct, kl,
+            embedding_cosine, embedding_distance`` (see :mod:`invariance.harness.metrics`).
+            ``mean_consistency`` and ``mean_consistency_correct`` rows come with every sweep
+            and grid whatever is asked here.
         fill: ``constant`` (zeros), ``wrap``, ``reflect`` or ``nearest``.
         interpolation: ``bilinear`` or ``nearest``.
         batch_size: (image, point) pairs per forward pass.
@@ -86,10 +116,16 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         shift_pairs: Zhang (2019)'s consistency over two random shifts of each image:
             ``{"max_shift": 4, "pairs": 1, "fill": "wrap"}``, an int max_shift, or a
             :class:`~invariance.harness.shift_pairs.ShiftPairsSpec` (rows ``sweep="shift_pairs"``).
+        input_range: ``"0-1"`` or ``"0-255"``: the pixel range the model is fed (the images
+            are transformed in [0, 1], then scaled). None (default) detects it
+            (:func:`invariance.harness.input_range.detect_input_range`).
 
     Returns:
         A DataFrame with columns :data:`COLUMNS` (see the module docstring for the rows).
-        ``df.attrs`` records the settings, the embedding layer and the output kind.
+        ``df.attrs`` records the settings, the embedding layer, the output kind, the
+        ``input_range`` used and why (``input_range_source``), and ``warnings``: a list,
+        holding :func:`~invariance.harness.input_range.chance_warning`'s text when the clean
+        accuracy is within 2 points of chance (also issued as a Python ``UserWarning``).
     """
     sweep_list = resolve_sweeps(sweeps)
     grid_list = resolve_grids(grids)
@@ -101,12 +137,14 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
     check_interpolation(interpolation)
     _check_int("batch_size", batch_size, 1)
     seed = check_seed(seed)
+    input_range, range_source = resolve_input_range(model, input_range)
     x, y = prepare_inputs(x, y)
     check_model_fits(model, x.shape[1:], y)
+    scale = INPUT_RANGES[input_range]
 
     wants_embedding = any(m in M.EMBEDDING_METRICS for m in metric_names)
     inference = Inference(model, embedding=wants_embedding, embedding_layer=embedding_layer,
-                          fill=fill, interpolation=interpolation)
+                          fill=fill, interpolation=interpolation, input_scale=scale)
     n, height, width = len(x), x.shape[1], x.shape[2]
 
     point_sets = [s.points() for s in sweep_list] + [g.points() for g in grid_list]
@@ -140,16 +178,19 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         if pair_spec:
             pair_runner = runner
             if pair_spec.fill != fill:  # its own transform fill, so its own compiled function
-                pair_runner = _Runner(Inference(model, fill=pair_spec.fill, interpolation=interpolation), x, y,
+                pair_runner = _Runner(Inference(model, fill=pair_spec.fill, interpolation=interpolation,
+                                                input_scale=scale), x, y,
                                       batch_size=runner.batch_size, tick=tick)
             pair_top1 = pair_runner.per_image_top1(pair_points, clean).reshape(n, pair_spec.pairs, 2)
 
     rows = [_row("clean", IDENTITY, "accuracy", clean.accuracy, n)]
     for i, sweep in enumerate(sweep_list):
-        rows += _point_rows(sweep.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names, n)
+        rows += _point_rows(sweep.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names,
+                            is_identity)
     for gi, grid in enumerate(grid_list):
         i = len(sweep_list) + gi
-        rows += _point_rows(grid.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names, n)
+        rows += _point_rows(grid.name, point_sets[i], inverse[offsets[i]:offsets[i + 1]], stats, metric_names,
+                            is_identity)
         rows.append(_row(grid.name, None, "grid_accuracy", float(np.mean(stats.grid_ok[gi])), n))
     if random_spec:
         rows.append(_row("random_k", None, "random_accuracy", float(np.mean(draws_correct)), n))
@@ -162,12 +203,18 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
             rows.append(_row(PAIR_SWEEP, None, metric, value, n))
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     if equivariance:
-        eq = equivariance_error(model, x[:EQUIVARIANCE_SAMPLES], batch_size=min(batch_size, 256))
+        eq = equivariance_error(model, x[:EQUIVARIANCE_SAMPLES], batch_size=min(batch_size, 256), input_scale=scale)
         frame = pd.concat([frame, eq], ignore_index=True)
     frame.attrs.update({"fill": fill, "interpolation": interpolation, "seed": seed, "samples": n,
                         "shift_pairs_fill": pair_spec.fill if pair_spec else None,
                         "embedding_layer": inference.embedding_name,
-                        "outputs": "logits" if inference.from_logits else "probabilities"})
+                        "outputs": "logits" if inference.from_logits else "probabilities",
+                        "input_range": input_range, "input_range_source": range_source, "warnings": []})
+    num_classes = model_num_classes(model) or int(y.max()) + 1
+    warning = chance_warning(clean.accuracy, num_classes, input_range=input_range)
+    if warning:
+        frame.attrs["warnings"].append(warning)
+        warnings.warn(warning, UserWarning, stacklevel=2)
     return frame
 
 
@@ -180,8 +227,10 @@ class _Clean:
         self.outputs = outputs
         self.embeddings = embeddings
         self.top1 = M.top1(outputs)
+        self.correct = self.top1 == labels
+        self.n_correct = int(self.correct.sum())
         self.logp = M.log_probabilities(outputs, from_logits=from_logits)
-        self.accuracy = float(np.mean(self.top1 == labels))
+        self.accuracy = float(np.mean(self.correct))
         self.labels = labels
         self.scale = M.mean_pairwise_distance(embeddings) if embeddings is not None else float("nan")
 
@@ -268,7 +317,7 @@ class _PointStats:
         self.clean = clean
         self.n_points = n_points
         self.from_logits = from_logits
-        self.names = tuple(dict.fromkeys(("accuracy", "consistency", *metric_names)))
+        self.names = tuple(dict.fromkeys(("accuracy", "consistency", "consistency_correct", *metric_names)))
         self.sums = {name: np.zeros(n_points) for name in self.names}
         self.grid_members: list[np.ndarray] = []
         self.grid_ok: list[np.ndarray] = []
@@ -292,7 +341,8 @@ class _PointStats:
         clean = self.clean
         top = M.top1(outputs)
         ok = top == clean.labels[img]
-        values = {"accuracy": ok, "consistency": top == clean.top1[img]}
+        agree = top == clean.top1[img]
+        values = {"accuracy": ok, "consistency": agree, "consistency_correct": agree & clean.correct[img]}
         logp = None
         if "kl" in self.names or self.walk_slot is not None:
             logp = M.log_probabilities(outputs, from_logits=self.from_logits)
@@ -312,8 +362,14 @@ class _PointStats:
             self.walk_top1[img[on], slot[on]] = top[on]
             self.walk_prob[img[on], slot[on]] = M.tracked_probability(logp[on], clean.top1[img[on]])
 
+    def count(self, name: str) -> int:
+        """The number of images a metric averages over: the correctly classified ones for
+        ``consistency_correct``, else all."""
+        return self.clean.n_correct if name == "consistency_correct" else len(self.clean.labels)
+
     def mean(self, name: str, point: int) -> float:
-        return float(self.sums[name][point] / len(self.clean.labels))
+        count = self.count(name)
+        return float(self.sums[name][point] / count) if count else float("nan")
 
 
 def _pool_points(point_sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -326,12 +382,15 @@ def _pool_points(point_sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _point_rows(name: str, points: np.ndarray, ids: np.ndarray, stats: _PointStats,
-                metric_names: tuple[str, ...], n: int) -> list[dict]:
+                metric_names: tuple[str, ...], is_identity: np.ndarray) -> list[dict]:
     rows = []
     for point, u in zip(points, ids):
         for metric in metric_names:
-            rows.append(_row(name, point, metric, stats.mean(metric, u), n))
-    rows.append(_row(name, None, "mean_consistency", float(np.mean([stats.mean("consistency", u) for u in ids])), n))
+            rows.append(_row(name, point, metric, stats.mean(metric, u), stats.count(metric)))
+    moved = ids[~is_identity[ids]]  # the identity's consistency is 1 by construction: not a measurement
+    for summary, metric in (("mean_consistency", "consistency"), ("mean_consistency_correct", "consistency_correct")):
+        value = float(np.mean([stats.mean(metric, u) for u in moved])) if len(moved) else float("nan")
+        rows.append(_row(name, None, summary, value, stats.count(metric)))
     return rows
 
 

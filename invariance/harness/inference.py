@@ -95,15 +95,19 @@ class Inference:
     """Transform-then-predict for one model, compiled once.
 
     Args:
-        model: Any Keras classifier taking float32 NHWC images in [0, 1].
+        model: Any Keras classifier taking float32 NHWC images (in [0, 1] unless ``input_scale``).
         embedding: Also return the penultimate activations (see :func:`find_embedding`).
         embedding_layer: Layer name for the embedding, or None for the default.
         fill: Fill mode of the transform.
         interpolation: Interpolation of the transform.
+        input_scale: The transformed [0, 1] images are multiplied by this before the model
+            (255 for a model that expects 0..255; see :mod:`invariance.harness.input_range`).
+            Transforms are linear in the pixels and the fill is 0, so scaling after the
+            transform equals transforming scaled images.
     """
 
     def __init__(self, model: Any, *, embedding: bool = False, embedding_layer: str | None = None,
-                 fill: str = "constant", interpolation: str = "bilinear"):
+                 fill: str = "constant", interpolation: str = "bilinear", input_scale: float = 1.0):
         self.model = model
         self.from_logits = outputs_are_logits(model)
         self.embedding_name = None
@@ -111,7 +115,9 @@ class Inference:
         if embedding:
             self.embedding_name, tensor = find_embedding(model, embedding_layer)
             features = keras.Model(model.inputs, [model.outputs[0], tensor], name="harness_features")
-        self._fused = _Fused(features, fill=fill, interpolation=interpolation, with_embedding=embedding)
+        self.input_scale = float(input_scale)
+        self._fused = _Fused(features, fill=fill, interpolation=interpolation, with_embedding=embedding,
+                             input_scale=self.input_scale)
 
     def __call__(self, images: np.ndarray, transforms: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Runs one batch.
@@ -138,8 +144,9 @@ class Inference:
 class _Fused(keras.Model):
     """(images, transforms) -> features(transform(images)); internal, never saved."""
 
-    def __init__(self, features, *, fill, interpolation, with_embedding):
+    def __init__(self, features, *, fill, interpolation, with_embedding, input_scale=1.0):
         super().__init__(name="harness_inference")
+        self.input_scale = input_scale
         self.features = features
         self.fill = fill
         self.interpolation = interpolation
@@ -148,4 +155,6 @@ class _Fused(keras.Model):
     def call(self, inputs, training=False):
         images, transforms = inputs
         moved = transform_tensor(images, transforms, fill=self.fill, interpolation=self.interpolation)
+        if self.input_scale != 1.0:
+            moved = moved * self.input_scale
         return self.features(moved, training=False)

@@ -17,6 +17,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+METRICS_VERSION = 2
+"""Bumped whenever a metric's definition changes (2: ``mean_consistency`` leaves out the identity
+point; ``consistency_correct`` added). Part of a study's ``eval_hash``, so a resumed study
+evaluates its earlier runs again instead of mixing two definitions in one table."""
+
 PROBABILITY_FLOOR = 1e-12
 """Probabilities are floored here before the log, so KL stays finite when p(Tx) is 0."""
 
@@ -172,6 +177,28 @@ def consistency(outputs: Any, clean_outputs: Any) -> float:
     return float(np.mean(agreement(outputs, clean_outputs)))
 
 
+def consistency_correct(outputs: Any, clean_outputs: Any, labels: Any) -> float:
+    """Consistency over the images the model classifies correctly untransformed.
+
+    The fraction of those images whose top-1 on Tx is still their (correct) clean top-1.
+    Plain consistency counts an image that is wrong on x and stays equally wrong on Tx as
+    invariant; restricted to correct images, two models of different accuracy are compared
+    on images each of them recognises.
+
+    Args:
+        outputs: (N, C) outputs on the transformed images.
+        clean_outputs: (N, C) outputs on the untransformed images.
+        labels: (N,) int labels.
+
+    Returns:
+        The fraction, or NaN when no image is correct untransformed.
+    """
+    ok = correct(clean_outputs, labels)
+    if not ok.any():
+        return float("nan")
+    return float(np.mean(agreement(np.asarray(outputs)[ok], np.asarray(clean_outputs)[ok])))
+
+
 def kl(outputs: Any, clean_outputs: Any, *, from_logits: bool = True) -> float:
     """Mean KL(p(x) || p(Tx)) of the softmax outputs, in nats.
 
@@ -190,7 +217,18 @@ def embedding_cosine(embeddings: Any, clean_embeddings: Any) -> float:
 
 
 def embedding_distance(embeddings: Any, clean_embeddings: Any, *, scale: float | None = None) -> float:
-    """Mean L2 distance between embeddings of Tx and x, over the mean pairwise distance.
+    """Kauderer-Abrams (2017)'s normalised Euclidean distance of the penultimate features.
+
+    Precisely: the mean over images of ``||e(Tx_i) - e(x_i)||_2 / s``, where ``e`` is the
+    embedding (flattened; the harness takes the layer named ``embedding``, else the input of
+    the last Dense layer: the penultimate representation) and ``s`` is the mean Euclidean
+    distance between the clean embeddings of two *different* evaluation images (all pairs
+    i < j of the first :data:`PAIRWISE_SAMPLES`, see :func:`mean_pairwise_distance`). So 0
+    means the shift leaves the features unchanged and 1 means it moves them as far as
+    swapping in another test image does on average; the normaliser makes the number
+    comparable across networks whose features differ in scale and dimension. Not bounded
+    by 1. ``s`` comes from the clean pass only, so it is one number per evaluation, the
+    same for every transform point.
 
     Args:
         embeddings: (N, D) embeddings of the transformed images.
@@ -238,7 +276,12 @@ def grid_accuracy(grid_outputs: Any, labels: Any) -> float:
 
 
 def worst_of_k_accuracy(draw_outputs: Any, labels: Any) -> float:
-    """Fraction of images correct on all k random draws (Engstrom's worst-of-k).
+    """Fraction of images correct at all k random draws ("correct at all k").
+
+    Engstrom et al. (2019) score, per image, the single draw of highest loss. That is not
+    the same: an image can be right at its highest-loss draw (the label wins with a low
+    probability) and wrong at another draw (the label a close runner-up, lower loss). This
+    metric is never higher than the highest-loss draw's accuracy and needs no loss.
 
     Args:
         draw_outputs: (N, k, C) outputs on k random transforms per image.
@@ -260,6 +303,7 @@ def random_accuracy(draw_outputs: Any, labels: Any) -> float:
 METRICS: dict[str, Callable[..., float]] = {
     "accuracy": accuracy,
     "consistency": consistency,
+    "consistency_correct": consistency_correct,
     "kl": kl,
     "embedding_cosine": embedding_cosine,
     "embedding_distance": embedding_distance,
@@ -271,7 +315,7 @@ METRICS: dict[str, Callable[..., float]] = {
 }
 """Every summary metric by name (the harness's row names)."""
 
-POINT_METRICS = ("accuracy", "consistency", "kl", "embedding_cosine", "embedding_distance")
+POINT_METRICS = ("accuracy", "consistency", "consistency_correct", "kl", "embedding_cosine", "embedding_distance")
 """Metrics computed per transform point; the ``metrics=`` argument of ``evaluate`` picks from these."""
 
 EMBEDDING_METRICS = ("embedding_cosine", "embedding_distance")

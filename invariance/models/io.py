@@ -10,7 +10,7 @@ import invariance.models.aps  # noqa: F401  (these three register the custom lay
 import invariance.models.group  # noqa: F401
 import invariance.models.layers  # noqa: F401
 from invariance.errors import InvarianceError
-from invariance.io import write_with
+from invariance.io import keras_archive_problem, write_with
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
@@ -19,7 +19,8 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     Works for zoo models and for any Keras model whose custom objects are registered.
 
     Raises:
-        InvarianceError: if the file is missing, is not a ``.keras`` file, or cannot be read.
+        InvarianceError: if the file is missing, is not a ``.keras`` file, is not a valid
+            ``.keras`` archive (e.g. truncated by a partial copy), or cannot be read.
     """
     path = Path(path)
     if path.suffix != ".keras":
@@ -27,6 +28,9 @@ def load_model(path: str | os.PathLike) -> keras.Model:
                               f"received {str(path)!r}")
     if not path.is_file():
         raise InvarianceError(f"model: file not found; received {str(path)!r}")
+    problem = keras_archive_problem(path)
+    if problem is not None:
+        raise InvarianceError(f"model: not a valid .keras archive: {str(path)!r}: {problem}")
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # keras raises ValueError, TypeError, zipfile errors, ...

@@ -99,21 +99,30 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
     grids = [g for g in (_data.point_sweeps(inv, dims=2) if "sweep" in inv.columns else [])
              if set(_data.varying_axes(inv[inv["sweep"] == g])) == {"dx", "dy"}]
     for grid in grids:
-        for metric in [m for m in ("consistency", "embedding_cosine") if m in metrics_present]:
+        for metric in [m for m in ("consistency", "embedding_cosine", "embedding_distance") if m in metrics_present]:
             suffix = "" if metric == "consistency" else f"_{metric}"
+            reading = "Dark = insensitive" if metric == "embedding_distance" else "Bright = insensitive"
             yield Planned(f"translation_map_{_slug(grid)}{suffix}", f"Translation-sensitivity map ({metric})",
                           f"Mean {metric.replace('_', ' ')} over seeds for every shift (dx, dy) of grid "
-                          f"{grid!r}; one panel per model, one shared colour scale. Bright = insensitive.",
+                          f"{grid!r}; one panel per model, one shared colour scale. {reading}.",
                           lambda grid=grid, metric=metric: P.plot_translation_map(inv, grid=grid, metric=metric,
                                                                                   palette=pal))
-        yield Planned(f"radial_{_slug(grid)}", "Radial sensitivity",
-                      f"Consistency vs shift magnitude, averaging grid {grid!r} over equal rounded "
-                      "|(dx, dy)| within each run; band: 95% CI over seeds.",
-                      lambda grid=grid: P.plot_radial_curve(inv, grid=grid, palette=pal, dashes=dashes))
+        for metric in [m for m in ("consistency", "embedding_distance") if m in metrics_present]:
+            suffix = "" if metric == "consistency" else f"_{metric}"
+            what = ("Consistency" if metric == "consistency" else
+                    "Kauderer-Abrams' normalised embedding distance (0 = features unchanged, 1 = as far apart as "
+                    "two different test images)")
+            yield Planned(f"radial_{_slug(grid)}{suffix}", "Radial sensitivity",
+                          f"{what} vs shift magnitude, averaging grid {grid!r} over equal rounded |(dx, dy)| "
+                          "within each run; full rings only (up to the grid's half-width); band: 95% CI over "
+                          "seeds.",
+                          lambda grid=grid, metric=metric: P.plot_radial_curve(inv, grid=grid, metric=metric,
+                                                                               palette=pal, dashes=dashes))
     k = tables.random_k
     yield Planned("engstrom", "Spatial robustness (Engstrom et al. 2019)",
-                  "Accuracy on clean images (natural), under one random transform per image (random), under "
-                  "the worst of k random transforms (worst-of-k) and under the worst point of each grid (grid).",
+                  "Accuracy on clean images (natural), under one random transform per image (random), correct "
+                  "at all k random transforms (worst-of-k; Engstrom et al. score the single highest-loss draw "
+                  "instead) and correct at every point of each grid (grid), all on the same evaluation images.",
                   lambda: P.plot_engstrom(inv, k=k, palette=pal))
     yield Planned("equivariance", "Feature-map equivariance per layer",
                   "How far each layer's feature map is from shifting along with the input (0 = perfectly "

@@ -37,11 +37,13 @@ AXIS_LABELS = {
 METRIC_LABELS = {
     "accuracy": "accuracy",
     "consistency": "consistency (top-1 agrees with clean)",
+    "consistency_correct": "consistency on correct images",
     "kl": "KL(clean ‖ transformed) (nats)",
     "embedding_cosine": "embedding cosine similarity",
-    "embedding_distance": "embedding distance (L2)",
+    "embedding_distance": "embedding distance (normalised L2)",
     "equivariance_error": "equivariance error",
     "mean_consistency": "mean consistency",
+    "mean_consistency_correct": "mean consistency on correct images",
     "test_accuracy": "test accuracy",
     "generalization_gap": "generalisation gap (train − test accuracy)",
 }

@@ -100,6 +100,17 @@ def plot_translation_map(table: pd.DataFrame, *, grid: str | None = None, metric
     return fig
 
 
+def half_width(rows: pd.DataFrame) -> float:
+    """The largest shift magnitude whose ring lies wholly inside a dx x dy grid.
+
+    The smallest reach of the grid from the origin along its four half-axes:
+    ``min(max dx, -min dx, max dy, -min dy)``; 6 for ``dx, dy = -6:6:1``, 3 for a grid
+    over ``-3:5`` by ``-4:4``.
+    """
+    dx, dy = rows["dx"].astype(float), rows["dy"].astype(float)
+    return float(max(0.0, min(dx.max(), -dx.min(), dy.max(), -dy.min())))
+
+
 def _edges(centres: np.ndarray) -> np.ndarray:
     """Cell edges for cell centres (the grid may be uneven)."""
     if len(centres) == 1:
@@ -112,16 +123,21 @@ def _edges(centres: np.ndarray) -> np.ndarray:
 def plot_radial_curve(table: pd.DataFrame, *, grid: str | None = None, metric: str = "consistency",
                       n_train: int | None = None, palette: Mapping[str, str] | None = None,
                       dashes: Mapping[str, Any] | None = None) -> Figure:
-    """A metric vs shift magnitude ``round(sqrt(dx^2 + dy^2))``, from a dx x dy grid.
+    """A metric vs shift magnitude ``r = round(sqrt(dx^2 + dy^2))``, from a dx x dy grid.
 
-    Each run's points with the same rounded magnitude are averaged, then the band is a 95%
-    CI over seeds, so every seed counts once per magnitude.
+    Only full rings are shown: ``r <= `` the grid's half-width (:func:`half_width`, 6 for a
+    ``-6:6:1`` grid). Beyond it a ring holds only the grid's corners, the diagonal shifts, so
+    its mean would describe a different, harder set of shifts than the rings inside.
+    Each run's points with the same ``r`` are averaged, then the band is a 95% CI over
+    seeds, so every seed counts once per magnitude.
 
     Returns:
         Figure with one axes.
     """
     rows, grid, n = _grid_rows(table, grid, metric, n_train)
+    limit = half_width(rows)
     rows = rows.assign(shift=np.round(np.hypot(rows["dx"], rows["dy"])))
+    rows = rows[rows["shift"] <= limit + 1e-9]
     keys = [c for c in ("model", "augmentation", "seed", "run_id") if c in rows.columns]
     per_run = rows.groupby(keys + ["shift"], dropna=False)["value"].mean().reset_index()
     models = _data.ordered(per_run["model"])
@@ -140,6 +156,7 @@ def plot_radial_curve(table: pd.DataFrame, *, grid: str | None = None, metric: s
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     where = f", n_train = {n:,}" if n is not None else ""
     short = METRIC_LABELS.get(metric, metric).split(" (")[0]
-    title_figure(fig, f"{short[0].upper() + short[1:]} vs shift magnitude", f"grid {grid!r}{where}")
+    title_figure(fig, f"{short[0].upper() + short[1:]} vs shift magnitude",
+                 f"grid {grid!r}, full rings only (r ≤ {limit:g} px){where}")
     model_aug_legend(axes[0, -1], models=models, palette=palette, augmentations=augs, dashes=dashes)
     return fig

@@ -2,8 +2,12 @@
 
 A finished run has ``invariance.csv`` (its harness rows; completed runs only), then
 ``status.json``, its record: the run's key columns, ``status``, ``reason``, the trainer's
-metrics, timings and the ``eval_hash`` it was evaluated under. The record is written last, so a
-run counts as finished exactly when it exists. :class:`~invariance.training.RunDir` owns the
+metrics, timings, the ``eval_hash`` it was evaluated under and ``artifacts``, the sha256 of
+each of its files (:data:`~invariance.training.run_dir.ARTIFACTS`). The record is written last,
+so a run counts as finished exactly when it exists, and as *completed* only while its files
+still match the record (:func:`verify_run`): a deleted ``model.keras`` or a truncated
+``metrics.json``, as after a partial copy between machines, makes it pending again, so that
+``invariance run`` redoes it and ``invariance status`` reports it. :class:`~invariance.training.RunDir` owns the
 files; this module says what goes in them and how a record becomes a ``runs.csv`` row.
 """
 from __future__ import annotations
@@ -18,7 +22,8 @@ import pandas as pd
 from invariance.errors import InvarianceError
 from invariance.results.layout import HARNESS_COLUMNS, RUN_COLUMNS
 from invariance.results.tables import read_table, write_table
-from invariance.training.run_dir import RunDir
+from invariance.io import keras_archive_problem, read_json
+from invariance.training.run_dir import TRAINER_ARTIFACTS, RunDir
 
 COMPLETED, FAILED, PENDING = "completed", "failed", "pending"
 
@@ -44,31 +49,93 @@ def record_result(run_dir: RunDir | str | os.PathLike, result: Mapping[str, Any]
         run.write_error(result["traceback"])
     record = {k: plain(v) for k, v in result.items() if k not in ("rows", "traceback")}
     record["finished"] = now()
+    record["artifacts"] = run.checksums()
     run.write_record(record)
 
 
 def read_run(run_dir: RunDir | str | os.PathLike) -> tuple[dict[str, Any] | None, pd.DataFrame | None]:
-    """(record or None, harness table or None) of one run folder."""
+    """(record or None, harness table or None) of one run folder.
+
+    A completed run that fails :func:`verify_run` reads as unfinished ``(None, None)``, so the
+    study tables never take rows from files that went bad.
+    """
     run = as_run_dir(run_dir)
     record = run.read_record()
+    if record is not None and verify_run(run, record):
+        return None, None
     table = read_table(run.table) if record is not None and record.get("status") == COMPLETED else None
     return record, table
 
 
-def run_state(run_dir: RunDir | str | os.PathLike, eval_hash: str | None = None) -> str:
-    """``"completed"``, ``"failed"`` or ``"pending"`` (also for a completed run whose evaluation
-    settings changed since: it is evaluated again, from its saved model)."""
+def run_state(run_dir: RunDir | str | os.PathLike, eval_hash: str | None = None, *, verify: bool = True) -> str:
+    """``"completed"``, ``"failed"`` or ``"pending"``.
+
+    Pending also covers a completed run whose evaluation settings changed since (it is
+    evaluated again, from its saved model) and one that fails :func:`verify_run` (it is
+    redone). ``verify=False`` skips the checksums, for a caller that has just verified.
+    """
     run = as_run_dir(run_dir)
     record = run.read_record()
     if record is None:
         return PENDING
     if record.get("status") == COMPLETED:
-        if not run.table.is_file():
+        if verify and verify_run(run, record):
             return PENDING
         if eval_hash is not None and record.get("eval_hash") != eval_hash:
             return PENDING
         return COMPLETED
     return FAILED
+
+
+def verify_run(run_dir: RunDir | str | os.PathLike, record: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """What is wrong with a completed run's files: ``[(file name, why), ...]``, empty when nothing.
+
+    Each file named in the record's ``artifacts`` must exist with the sha256 recorded there.
+    A record from before the checksums existed is checked as far as it can be: ``model.keras``,
+    ``metrics.json`` and ``invariance.csv`` must exist, ``metrics.json`` must parse and
+    ``model.keras`` must be a zip archive with a ``config.json``. Failed and unfinished runs
+    have nothing to verify.
+    """
+    run = as_run_dir(run_dir)
+    record = run.read_record() if record is None else record
+    if record is None or record.get("status") != COMPLETED:
+        return []
+    problems = []
+    expected = record.get("artifacts")
+    if isinstance(expected, Mapping):
+        from invariance.io import file_sha256
+
+        for name, digest in expected.items():
+            path = run.path / name
+            if not path.is_file():
+                problems.append((name, f"{name} is missing"))
+            elif file_sha256(path) != digest:
+                problems.append((name, f"{name} has changed since the run finished (its sha256 differs)"))
+        return problems
+    for name in (run.model.name, run.metrics.name, run.table.name):
+        if not (run.path / name).is_file():
+            problems.append((name, f"{name} is missing"))
+    if run.metrics.is_file():
+        try:
+            read_json(run.metrics)
+        except (OSError, ValueError):
+            problems.append((run.metrics.name, f"{run.metrics.name} is not valid JSON (truncated?)"))
+    if run.model.is_file() and keras_archive_problem(run.model):
+        problems.append((run.model.name, f"{run.model.name} is not a valid .keras archive"))
+    return problems
+
+
+def discard_for_redo(run_dir: RunDir | str | os.PathLike, problems: list[tuple[str, str]]) -> str:
+    """Deletes what a redo must rebuild; returns ``"train"`` or ``"evaluate"`` (what is redone).
+
+    The record and ``invariance.csv`` always go. When any trainer file is bad, the trainer's
+    files go too, so the run is trained again; otherwise the trainer's stored model is only
+    evaluated again.
+    """
+    run = as_run_dir(run_dir)
+    retrain = any(name in TRAINER_ARTIFACTS for name, _ in problems)
+    run.discard([run.record.name, run.table.name] + (list(TRAINER_ARTIFACTS) if retrain else []))
+    return "train" if retrain else "evaluate"
 
 
 def run_row(record: Mapping[str, Any], key: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,10 @@ def build_context(study: StudySpec) -> RunContext:
         raise SpecError("evaluate.samples", f"must be at most the test set's size {n_test} (or null for all)",
                         spec.samples)
     x_eval, y_eval, _, description = evaluation_set(dataset, spec.samples)
-    text = json.dumps({"evaluate": to_dict(spec), "data": dataset.fingerprint()}, sort_keys=True, default=str)
+    from invariance.harness.metrics import METRICS_VERSION
+
+    text = json.dumps({"evaluate": to_dict(spec), "data": dataset.fingerprint(), "metrics": METRICS_VERSION},
+                      sort_keys=True, default=str)
     eval_hash = hashlib.sha256(text.encode()).hexdigest()[:12]
     return RunContext(dataset=dataset, x_eval=x_eval, y_eval=y_eval, evaluate=spec, eval_hash=eval_hash,
                       description=description)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from invariance.config import set_dotted
-from invariance.errors import SpecError
+from invariance.errors import InvarianceError, SpecError
 from invariance.study.expand import expand_entries
 from invariance.study.schema import StudySpec, parse_study
 
@@ -25,7 +25,7 @@ def load_study(source: str | os.PathLike | Mapping | StudySpec, *,
         The validated :class:`StudySpec` (every model, augmentation and train setting resolved).
 
     Raises:
-        InvarianceError: if the file is missing or not YAML.
+        InvarianceError: if the file is missing, empty or not YAML.
         SpecError: naming the YAML path of the first bad value.
     """
     from invariance.yaml_io import load_yaml
@@ -40,6 +40,9 @@ def load_study(source: str | os.PathLike | Mapping | StudySpec, *,
         data = copy.deepcopy(dict(source))
     else:
         data = load_yaml(Path(source))
+        if data is None:  # no text, or only comments and blank lines
+            raise InvarianceError(f"{source}: the study file is empty; a study needs at least name:, dataset: "
+                                  "and models: (see studies/quickstart.yaml)")
         if not isinstance(data, Mapping):
             raise SpecError("", "a study file must hold a mapping (name:, dataset:, models:, ...)", data)
         data = dict(data)

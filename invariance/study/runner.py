@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import invariance.results.layout as L
-from invariance.results.records import FAILED, PENDING, now, record_result, run_state
+from invariance.results.records import (FAILED, PENDING, discard_for_redo, now, record_result, run_state,
+                                        verify_run)
 from invariance.results.study_tables import write_study_tables as write_tables
 from invariance.study.context import RunContext, build_context, context_args
 from invariance.study.expand import RunSpec, expand_runs
@@ -54,6 +55,8 @@ class StudySummary:
     wall_seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    redone: list[str] = field(default_factory=list)
+    """One line per finished run whose files failed verification and which was redone, saying why."""
 
     @property
     def ok(self) -> bool:
@@ -113,7 +116,9 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
         manifest = new_manifest(study, context, runs, started=started, executor=executor, jobs=jobs)
         write_manifest(study_dir, manifest)
 
-        states = {r.run_id: run_state(L.run_dir(study_dir, r.run_id), context.eval_hash) for r in runs}
+        redone = _discard_invalid_runs(study_dir, runs)
+        states = {r.run_id: run_state(L.run_dir(study_dir, r.run_id), context.eval_hash, verify=False)
+                  for r in runs}  # just verified
         todo = [r for r in runs if states[r.run_id] == PENDING
                 or (retry_failed and states[r.run_id] == FAILED)]
         finished_before = len(runs) - len(todo)
@@ -142,6 +147,8 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
 
         if reporter is not None:
             reporter.__enter__()
+            for line in redone:
+                reporter.log(line)
         try:
             runner.run([(r, str(L.run_dir(study_dir, r.run_id).path)) for r in todo], context=context,
                        context_args=context_args(study), on_result=on_result)
@@ -157,11 +164,30 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
                                failed=tables["failed"], pending=counts["pending"], ran=len(todo),
                                skipped=finished_before, wall_seconds=0.0,
                                paths={"runs_csv": study_dir / L.RUNS_FILE,
-                                      "invariance_csv": study_dir / L.INVARIANCE_FILE})
+                                      "invariance_csv": study_dir / L.INVARIANCE_FILE}, redone=redone)
         if post:
             _post_process(study, summary)
         summary.wall_seconds = time.perf_counter() - start
         return summary
+
+
+def _discard_invalid_runs(study_dir: Path, runs: list[RunSpec]) -> list[str]:
+    """Finds the completed runs whose files fail verification and clears what must be redone.
+
+    Returns one line per such run, e.g. ``"run 3f2a...: model.keras is missing; redoing it
+    (training again)"``. Their state is then pending, so this invocation redoes them.
+    """
+    lines = []
+    for run in runs:
+        run_dir = L.run_dir(study_dir, run.run_id)
+        problems = verify_run(run_dir)
+        if not problems:
+            continue
+        what = discard_for_redo(run_dir, problems)
+        again = "training again" if what == "train" else "evaluating its saved model again"
+        lines.append(f"run {run.run_id} ({run.label}, seed {run.seed}): {'; '.join(why for _, why in problems)}; "
+                     f"redoing it ({again})")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 from invariance.io import read_json
 import invariance.results.layout as L
 from invariance.results.loader import check_study_dir
-from invariance.results.records import FAILED, run_state
+from invariance.results.records import FAILED, PENDING, run_state, verify_run
 from invariance.study.expand import expand_runs
 
 
@@ -17,9 +17,13 @@ def study_status(study_dir: str | os.PathLike) -> dict[str, Any]:
     Pending runs are those the stored ``study.yaml`` expands to that have not finished.
     The dataset fingerprint comes from ``manifest.json`` (no data loading) when present.
 
+    A completed run whose files no longer match its record (a missing or changed
+    ``model.keras``, ``metrics.json``, ... : :func:`~invariance.results.records.verify_run`)
+    counts as pending and is listed in ``invalid_runs`` with why; ``invariance run`` redoes it.
+
     Returns:
         ``{"name", "study_dir", "total", "completed", "failed", "pending", "failed_runs": [...],
-        "running_pid": int | None}``.
+        "invalid_runs": [{<key columns>, "problems": [str, ...]}, ...], "running_pid": int | None}``.
 
     Raises:
         NotAStudyFolder: if the folder is absent or has no ``study.yaml``.
@@ -41,13 +45,16 @@ def study_status(study_dir: str | os.PathLike) -> dict[str, Any]:
         n_total = len(context.dataset.y_train)
     runs = expand_runs(study, fingerprint, n_total=n_total)
     counts = {"completed": 0, "failed": 0, "pending": 0}
-    failed = []
+    failed, invalid = [], []
     for run in runs:
         run_dir = L.run_dir(study_dir, run.run_id)
-        state = run_state(run_dir, eval_hash)
+        problems = verify_run(run_dir)
+        state = PENDING if problems else run_state(run_dir, eval_hash, verify=False)
         counts[state] += 1
-        if state == FAILED:
+        if problems:
+            invalid.append({**run.key(), "problems": [why for _, why in problems]})
+        elif state == FAILED:
             record = run_dir.read_record() or {}
             failed.append({**run.key(), "reason": record.get("reason", "")})
     return {"name": study.name, "study_dir": str(study_dir), "total": len(runs), **counts, "failed_runs": failed,
-            "running_pid": lock_holder(study_dir)}
+            "invalid_runs": invalid, "running_pid": lock_holder(study_dir)}

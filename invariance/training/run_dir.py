@@ -19,7 +19,10 @@ and, when the run belongs to a study (:mod:`invariance.study`), the study's file
       invariance.csv the harness's rows (written by :mod:`invariance.results.records`)
       error.txt      a failed run's traceback
       status.json    the run's record for the study tables, written last: the study counts the
-                     run as finished (completed or failed) exactly when it exists
+                     run as finished (completed or failed) exactly when it exists. It holds the
+                     sha256 of every artifact (:data:`ARTIFACTS`) as written, so a file that later
+                     goes missing or changes (a partial copy between machines, a truncation) is
+                     caught and the run redone (:func:`invariance.results.records.verify_run`)
 
 Every file is written atomically (temporary file, then rename), so ``kill -9`` at any
 moment leaves either the old or the new version. ``metrics.json`` is written last: a
@@ -41,8 +44,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from invariance.io import read_json, write_json, write_text, write_with
+from invariance.io import file_sha256, read_json, write_json, write_text, write_with
 
+ARTIFACTS = ("model.keras", "history.csv", "metrics.json", "spec.json", "invariance.csv")
+"""The files a finished run's record vouches for (by sha256), in the order they are written."""
+TRAINER_ARTIFACTS = ("model.keras", "history.csv", "metrics.json", "spec.json", "status")
+"""The trainer's files: with any of them bad, the run is trained again, not only re-evaluated."""
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds",
                    "cpu_seconds")
 FINISHED = ("completed", "failed")
@@ -81,7 +88,14 @@ class RunDir:
         write_json(self.spec, spec)
 
     def read_metrics(self) -> dict | None:
-        return read_json(self.metrics) if self.metrics.is_file() else None
+        """The trainer's metrics, or None when absent or unreadable (e.g. truncated by a partial
+        copy: the run then counts as unfinished and is trained again, instead of crashing)."""
+        if not self.metrics.is_file():
+            return None
+        try:
+            return read_json(self.metrics)
+        except (OSError, ValueError):
+            return None
 
     def write_metrics(self, metrics: dict) -> None:
         write_json(self.metrics, metrics)
@@ -119,6 +133,15 @@ class RunDir:
 
     def write_record(self, record: dict) -> None:
         write_json(self.record, record)
+
+    def checksums(self) -> dict[str, str]:
+        """``{file name: sha256}`` of the :data:`ARTIFACTS` present now."""
+        return {name: file_sha256(self.path / name) for name in ARTIFACTS if (self.path / name).is_file()}
+
+    def discard(self, names: tuple[str, ...] | list[str]) -> None:
+        """Deletes these files of the run (absent ones are skipped), e.g. before a redo."""
+        for name in names:
+            (self.path / name).unlink(missing_ok=True)
 
     def write_error(self, text: str) -> None:
         write_text(self.error, text)
