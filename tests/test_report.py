@@ -352,3 +352,16 @@ def test_curves_table_never_quotes_a_target_beyond_twice_the_measured_range():
         ("3,000", "2,800 to 3,300", "reference")
     assert m["samples to 85%"] == "not reached (the fit suggests ≈ 54,000)"
     assert (m["leave-one-size-out"], m["data vs reference"], m["seeds"]) == ("20,000 to beyond range", "excluded", "3")
+
+
+def test_chance_level_runs_are_listed_first():
+    from invariance.report.findings import key_findings
+
+    runs = pd.DataFrame({"run_id": ["a", "b", "c"], "model": ["m1", "m2", "m2"], "augmentation": "none",
+                         "n_train": 100, "seed": [0, 0, 1], "status": "completed",
+                         "test_accuracy": [0.85, 0.11, 0.80]})
+    groups = dict(key_findings(runs, num_classes=10))
+    assert list(dict(key_findings(runs, num_classes=10)))[0] == "Chance-level runs"
+    (sentence,) = groups["Chance-level runs"]
+    assert sentence.startswith("1 of 3 completed runs are at chance level") and "m2, seed 0" in sentence
+    assert "Chance-level runs" not in dict(key_findings(runs))  # unknown number of classes: no check

@@ -66,7 +66,8 @@ def build_content(tables: StudyTables) -> ReportContent:
     spec_yaml = tables.study_yaml() or dump_yaml(tables.study)
     per_run = per_run_table(tables.runs, tables.invariance)
     findings = key_findings(tables.runs, tables.invariance, curves=tables.curves,
-                            learning=tables.learning_curves, k=tables.random_k)
+                            learning=tables.learning_curves, k=tables.random_k,
+                            num_classes=tables.num_classes)
     index = read_figure_index(study_dir)
     figure_entries = [FigureEntry(name=f["name"], title=f.get("title", f["name"]), caption=f.get("caption", ""),
                                   png=study_dir / FIGURES_DIR / f["png"])

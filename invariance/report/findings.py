@@ -125,6 +125,33 @@ def unconverged_findings(runs: pd.DataFrame) -> list[str]:
             f"comparison that involves them measures the training budget, not the design, and says so."]
 
 
+def chance_findings(table: pd.DataFrame, num_classes: int | None) -> list[str]:
+    """The completed runs whose accuracy on the evaluation images is within
+    :data:`~invariance.harness.input_range.CHANCE_MARGIN` of chance, listed first in the report:
+    their consistency (often near 1.0: a constant prediction never flips) measures nothing.
+
+    Uses ``clean_accuracy`` (the evaluation images) where recorded, else ``test_accuracy``.
+    """
+    from invariance.harness.input_range import CHANCE_MARGIN
+
+    column = accuracy_column(table)
+    if not num_classes or num_classes < 2 or column not in table.columns or table.empty:
+        return []
+    chance = 1.0 / num_classes
+    acc = pd.to_numeric(table[column], errors="coerce")
+    bad = table[(acc - chance).abs() <= CHANCE_MARGIN + 1e-12]
+    if bad.empty:
+        return []
+    with_aug = table["augmentation"].nunique() > 1 if "augmentation" in table.columns else False
+    names = "; ".join(f"{design_label(r.model, r.augmentation, with_aug=with_aug)}, seed {r.seed}"
+                      + (f", n_train {int(r.n_train)}" if "n_train" in bad.columns and pd.notna(r.n_train) else "")
+                      + f" ({getattr(r, column):.3f})" for r in bad.itertuples())
+    return [f"{len(bad)} of {len(table)} completed runs are at chance level (within {CHANCE_MARGIN * 100:.0f} "
+            f"points of {chance:.3f}): {names}. Their invariance numbers measure a model that predicts "
+            f"(nearly) one class, not its invariance; they diverged, are badly under-trained, or were fed the "
+            f"wrong input range."]
+
+
 def accuracy_findings(table: pd.DataFrame) -> list[str]:
     """The most accurate (model, augmentation), and with three or more the least accurate,
     each stated only where it is separable from the others (test accuracy, full test set).
@@ -375,8 +402,10 @@ SWEEP_TITLES = {"dx": "Horizontal shift (dx)", "dy": "Vertical shift (dy)", "ang
 
 def key_findings(runs: pd.DataFrame, invariance: pd.DataFrame | None = None, *, curves: pd.DataFrame | None = None,
                  learning: pd.DataFrame | None = None, k: int | None = None,
-                 sweeps: Sequence[str] | None = None) -> list[tuple[str, list[str]]]:
-    """Every finding, grouped under headings in report order: unconverged runs first; accuracy;
+                 sweeps: Sequence[str] | None = None,
+                 num_classes: int | None = None) -> list[tuple[str, list[str]]]:
+    """Every finding, grouped under headings in report order: chance-level and unconverged runs
+    first (``num_classes`` enables the chance check); accuracy;
     per sweep the architecture, the augmentation and which lever matters more; robustness; data
     hunger; failures.
 
@@ -384,7 +413,8 @@ def key_findings(runs: pd.DataFrame, invariance: pd.DataFrame | None = None, *, 
         (heading, sentences) pairs; headings without sentences are left out.
     """
     table = per_run_table(runs, invariance)
-    groups = [("Unconverged runs", unconverged_findings(runs)), ("Accuracy", accuracy_findings(table))]
+    groups = [("Chance-level runs", chance_findings(table, num_classes)),
+              ("Unconverged runs", unconverged_findings(runs)), ("Accuracy", accuracy_findings(table))]
     for sweep in sweeps if sweeps is not None else sweeps_of(table):
         heading = f"Grid {sweep}" if _is_grid(table, sweep) else SWEEP_TITLES.get(sweep, f"Sweep {sweep}")
         groups.append((heading,

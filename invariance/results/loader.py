@@ -114,6 +114,16 @@ class StudyTables:
         spec = self.evaluation.random_k
         return None if spec is None else int(spec.k)
 
+    @functools.cached_property
+    def num_classes(self) -> int | None:
+        """The dataset's number of classes, as the first run that recorded it says (None if none did)."""
+        for run_id in self.runs.get("run_id", pd.Series(dtype=str)).astype(str):
+            spec = self.run_dir(run_id).read_spec() or {}
+            n = (spec.get("dataset") or {}).get("num_classes")
+            if n:
+                return int(n)
+        return None
+
     @property
     def dataset(self) -> DatasetRef:
         """The study's dataset reference (name, data_dir, canvas)."""
