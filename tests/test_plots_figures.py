@@ -53,7 +53,7 @@ def _line_colours(fig: Figure) -> set[str]:
 CASES = {
     "plot_invariance_curves": (lambda t: P.plot_invariance_curves(t.inv, palette=t.pal), 6,
                                ["horizontal shift dx (px)", "rotation angle (degrees)", "scale (×)", "accuracy",
-                                "consistency", "n_train = 8,000", "95% CI"]),
+                                "consistency", "n_train = 8,000", "band: range of 2 seeds"]),
     "plot_translation_map": (lambda t: P.plot_translation_map(t.inv, palette=t.pal), 6 + 1,
                              ["horizontal shift dx (px)", "vertical shift dy (px)", "cnn_pool", "mlp",
                               "consistency"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -126,3 +127,22 @@ def test_title_figure_breaks_a_long_title_on_narrow_figures():
     assert "\n" not in wide._suptitle.get_text()
     assert narrow._suptitle.get_text() == ("Where shift equivariance breaks\n"
                                            "(n_train = 1,200; band: 95% CI over seeds)")
+
+
+@pytest.mark.parametrize("seeds, words", [
+    ([0], "no band: 1 seed per curve"),
+    ([0, 1], "band: range of 2 seeds"),
+    ([0, 1, 2], "band: 95% bootstrap CI over 3 seeds"),
+])
+def test_band_words_say_what_the_band_is(seeds, words):
+    table = pd.DataFrame({"model": "m", "augmentation": "none", "seed": seeds, "value": 0.5})
+    assert style.band_words(table) == words
+
+
+def test_band_words_with_uneven_seeds():
+    table = pd.DataFrame({"model": ["a", "a", "a", "b", "b"], "augmentation": "none", "seed": [0, 1, 2, 0, 1]})
+    assert style.band_words(table) == "band: 95% bootstrap CI over 2–3 seeds"
+
+
+def test_two_seed_band_is_their_range():
+    assert style.ci95([0.2, 0.6]) == pytest.approx((0.2, 0.6))

@@ -73,7 +73,7 @@ def plot_equivariance(table: pd.DataFrame, *, n_train: int | None = None, palett
     else:
         _key(axes[0, -1], shifts, grey, augs, dashes, loc="upper left", bbox_to_anchor=(1.03, 1.0))
     where = f"n_train = {n:,}; " if n is not None else ""
-    title_figure(fig, "Where shift equivariance breaks", f"{where}band: 95% CI over seeds")
+    title_figure(fig, "Where shift equivariance breaks", f"{where}{style.band_words(rows)}")
     return fig
 
 

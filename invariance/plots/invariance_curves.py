@@ -69,6 +69,6 @@ def plot_invariance_curves(table: pd.DataFrame, *, sweeps: Sequence[str] | None 
             if i == 0:
                 ax.set_title(f"{SWEEP_TITLES.get(axis, sweep)}")
     where = f"n_train = {n:,}, " if n is not None else ""
-    title_figure(fig, title, f"{where}band: 95% CI over seeds")
+    title_figure(fig, title, f"{where}{style.band_words(rows)}")
     model_aug_legend(axes[0, -1], models=models, palette=palette, augmentations=augs, dashes=dashes)
     return fig

@@ -20,7 +20,7 @@ import pandas as pd
 from invariance.errors import InvarianceError
 from invariance.io import write_json
 from invariance.plots import _data
-from invariance.plots.style import MissingDataError, augmentation_dashes, model_palette, save_figure
+from invariance.plots.style import MissingDataError, augmentation_dashes, band_words, model_palette, save_figure
 from invariance.results import FIGURES_DIR, FIGURES_INDEX, StudyTables, load_study_tables
 
 
@@ -83,11 +83,11 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
     pal = model_palette(tables.runs["model"]) if "model" in tables.runs.columns else {}
     dashes = augmentation_dashes(tables.runs["augmentation"]) if "augmentation" in tables.runs.columns else {}
     metrics_present = set(inv["metric"]) if "metric" in inv.columns else set()
+    band = band_words(tables.completed)
 
     yield Planned("invariance_curves", "Invariance curves",
                   "Accuracy and consistency (the share of test images whose top-1 class is unchanged) as each "
-                  "image is shifted, rotated or scaled. Colour: model; line style: augmentation; band: 95% CI "
-                  "over seeds.",
+                  f"image is shifted, rotated or scaled. Colour: model; line style: augmentation; {band}.",
                   lambda: P.plot_invariance_curves(inv, palette=pal, dashes=dashes))
     extra = [m for m in ("kl", "embedding_cosine") if m in metrics_present]
     if extra:
@@ -114,8 +114,7 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
                     "two different test images)")
             yield Planned(f"radial_{_slug(grid)}{suffix}", "Radial sensitivity",
                           f"{what} vs shift magnitude, averaging grid {grid!r} over equal rounded |(dx, dy)| "
-                          "within each run; full rings only (up to the grid's half-width); band: 95% CI over "
-                          "seeds.",
+                          f"within each run; full rings only (up to the grid's half-width); {band}.",
                           lambda grid=grid, metric=metric: P.plot_radial_curve(inv, grid=grid, metric=metric,
                                                                                palette=pal, dashes=dashes))
     k = tables.random_k

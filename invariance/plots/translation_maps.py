@@ -157,6 +157,6 @@ def plot_radial_curve(table: pd.DataFrame, *, grid: str | None = None, metric: s
     where = f", n_train = {n:,}" if n is not None else ""
     short = METRIC_LABELS.get(metric, metric).split(" (")[0]
     title_figure(fig, f"{short[0].upper() + short[1:]} vs shift magnitude",
-                 f"grid {grid!r}, full rings only (r ≤ {limit:g} px){where}")
+                 f"grid {grid!r}, full rings only (r ≤ {limit:g} px){where}; {style.band_words(per_run)}")
     model_aug_legend(axes[0, -1], models=models, palette=palette, augmentations=augs, dashes=dashes)
     return fig
