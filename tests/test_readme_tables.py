@@ -213,3 +213,21 @@ def test_convergence_fields_show_when_recorded(tables, tmp_path):
 def test_verdict_needs_the_papers_direction_and_an_interval_excluding_0(tables, low, high, direction, expected):
     d = tables.diff(pd.Series(low, index=range(len(low))), pd.Series(high, index=range(len(high))))
     assert tables.verdict(d, direction) == expected
+
+
+def test_docs_pages_use_the_same_blocks(tables):
+    # the site's build hook (scripts/docs_hooks.py) renders these markers with the same registry
+    import re
+
+    for page in (ROOT / "docs").rglob("*.md"):
+        for name in re.findall(r"<!--\s*reference-table\s+([\w-]+)\s*-->", page.read_text(encoding="utf-8")):
+            assert name in tables.TABLES, f"{page.relative_to(ROOT)}: reference-table {name} is not a registered table"
+
+
+def test_docs_hook_renders_the_readme_block(tables):
+    pytest.importorskip("mkdocs")
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "scripts" / "docs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = hooks.on_page_markdown("x\n\n<!-- reference-table zhang2019_verdict -->\n", None, None, None)
+    assert page == "x\n\n" + tables.render("zhang2019_verdict") + "\n"
