@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -26,123 +27,24 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "results" / "reference"
 README = ROOT / "README.md"
-NOT_RECORDED = "not recorded"
 Renderer = Callable[[Path], str]
 
 
-# ---------------------------------------------------------------- reading
-
-def read(ref: Path, study: str, name: str) -> pd.DataFrame:
-    path = ref / study / name
-    if not path.is_file():
-        raise FileNotFoundError(f"table needs {path}; export the study with scripts/export_reference.py")
-    return pd.read_csv(path)
-
-
-def runs(ref: Path, study: str) -> pd.DataFrame:
-    """The completed runs of ``runs.csv``."""
-    df = read(ref, study, "runs.csv")
-    return df[df["status"] == "completed"] if "status" in df else df
+def _cells():
+    # by path, as scripts/docs_hooks.py loads this file: scripts/ is not a package
+    name = "table_cells"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
-def measured(ref: Path, study: str, sweep: str, metric: str) -> pd.DataFrame:
-    """Per-run summary values of ``invariance.csv`` (no transform point; clean accuracy included)."""
-    inv = read(ref, study, "invariance.csv")
-    rows = inv[(inv["sweep"] == sweep) & (inv["metric"] == metric)]
-    if sweep != "clean":
-        rows = rows[rows["dx"].isna()]
-    return rows[["model", "augmentation", "n_train", "seed", "value"]]
-
-
-def by_seed(df: pd.DataFrame, value: str = "value", **where) -> pd.Series:
-    """``value`` indexed by seed, for the rows matching ``where`` (column=value)."""
-    for col, v in where.items():
-        df = df[df[col] == v]
-    return df.set_index("seed")[value]
-
-
-# ---------------------------------------------------------------- formatting
-
-def num(v: float, digits: int, *, sign: bool = False) -> str:
-    return (f"{v:+.{digits}f}" if sign else f"{v:.{digits}f}").replace("-", "−")
-
-
-def mean_std(values, *, scale: float = 1.0, digits: int = 3, seeds: bool = False) -> str:
-    """``0.855 ± 0.003`` over seeds (one value: the value; none: —), optionally ``(n)``."""
-    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy() * scale
-    if len(x) == 0:
-        return "—"
-    cell = num(x.mean(), digits) + (f" ± {num(x.std(ddof=1), digits)}" if len(x) > 1 else "")
-    return cell + (f" ({len(x)})" if seeds else "")
-
-
-def diff(a: pd.Series, b: pd.Series):
-    """``b − a`` paired by seed (the one home of the statistics)."""
-    from invariance.analysis.paired import difference
-
-    return difference(a, b)
-
-
-def diff_cell(d, *, scale: float = 100.0, digits: int = 1, unit: str = "seed") -> str:
-    """``+0.85 (95% CI −0.9 to +2.6, 3 seeds)``."""
-    if not np.isfinite(d.estimate):
-        return "—"
-    seeds = f"{d.n} {unit}{'s' if d.n != 1 else ''}"
-    if not d.has_interval:
-        return f"{num(d.estimate * scale, digits, sign=True)} (no interval, {seeds})"
-    return (f"{num(d.estimate * scale, digits, sign=True)} (95% CI {num(d.low * scale, digits, sign=True)} "
-            f"to {num(d.high * scale, digits, sign=True)}, {seeds})")
-
-
-def verdict(d, direction: int) -> str:
-    """The paper's direction (+1 / −1) against the interval of ``d``."""
-    if not d.has_interval:
-        return "not testable (no interval)"
-    if d.detected and d.sign == direction:
-        return "reproduced"
-    if d.detected:
-        return "opposite to the paper"
-    return "no detectable difference"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def convergence(df: pd.DataFrame) -> str:
-    """``epochs 3; converged 6/6`` (``converged: not recorded`` for references that predate it)."""
-    parts = []
-    if "epochs_run" in df and df["epochs_run"].notna().any():
-        lo, hi = int(df["epochs_run"].min()), int(df["epochs_run"].max())
-        parts.append(f"epochs run {lo}" + (f"–{hi}" if hi != lo else ""))
-    else:
-        parts.append(f"epochs run: {NOT_RECORDED}")
-    if "converged" in df and df["converged"].notna().any():
-        ok = df["converged"].astype(str).str.lower().isin(["true", "1", "1.0"])
-        parts.append(f"converged {int(ok.sum())}/{len(df)}")
-    else:
-        parts.append(f"converged: {NOT_RECORDED}")
-    return "; ".join(parts)
-
-
-def run_line(ref: Path, study: str) -> str:
-    """Runs, seeds, convergence, summed training time and the git SHA of one reference folder."""
-    import json
-
-    df = runs(ref, study)
-    seeds = ", ".join(str(int(s)) for s in sorted(df["seed"].unique()))
-    manifest = ref / study / "manifest.json"
-    sha = json.loads(manifest.read_text()).get("provenance", {}).get("git_sha") if manifest.is_file() else None
-    sha = (sha[:10] + ("+dirty" if sha.endswith("+dirty") else "")) if sha else NOT_RECORDED
-    minutes = df["train_seconds"].sum() / 60 if "train_seconds" in df else float("nan")
-    return (f"<small>`results/reference/{study}/`: {len(df)} runs, seeds {seeds}; {convergence(df)}; "
-            f"training time {minutes:.1f} min in all; git {sha}.</small>")
-
-
-def points(v: float, digits: int = 1) -> str:
-    return num(100 * v, digits)
+_c = _cells()
+(read, runs, measured, grid_mean, by_seed, num, mean_std, diff, diff_cell, verdict, table, convergence, run_line,
+ points) = (getattr(_c, n) for n in ("read", "runs", "measured", "grid_mean", "by_seed", "num", "mean_std", "diff", "diff_cell",
+                                      "verdict", "table", "convergence", "run_line", "points"))
 
 
 # ---------------------------------------------------------------- data hunger
@@ -290,7 +192,8 @@ def engstrom(ref: Path) -> str:
     rows = [["paper, MNIST, standard", "99.31%", "—", "73.32%", "(lower still)", "—"]]
     for aug in acc["augmentation"].unique():
         rows.append([f"ours, Fashion-MNIST, `{aug}`"]
-                    + [mean_std(v[v["augmentation"] == aug]["value"], scale=100, digits=1) + "%" for v in values.values()]
+                    + [mean_std(v[v["augmentation"] == aug]["value"], scale=100, digits=1) + "%"
+                       for v in values.values()]
                     + [mean_std(acc[acc["augmentation"] == aug]["test_accuracy"], scale=100, digits=1) + "%"])
     return table(["training", "natural", "random", "worst-of-10", "grid", "test accuracy (all images)"], rows) + \
         "\n\nMean ± std over seeds; natural, random, worst-of-10 and grid on the evaluation images.\n" + \
@@ -334,7 +237,8 @@ def zhang(ref: Path) -> str:
                          mean_std(pairs[pairs["model"] == model]["value"], scale=100, digits=2),
                          mean_std(acc[acc["model"] == model]["test_accuracy"], scale=100, digits=2)])
         cons, acc_d = _zhang_diffs(ref, study)
-        rows.append([f"ours, {label}: blur5 − max, paired", f"**{diff_cell(cons, digits=2)}**", diff_cell(acc_d, digits=2)])
+        rows.append([f"ours, {label}: blur5 − max, paired", f"**{diff_cell(cons, digits=2)}**",
+                     diff_cell(acc_d, digits=2)])
     return (table(["", "consistency (pairs, %)", "test accuracy (%)"], rows)
             + "\n\nMean ± std over seeds; test accuracy on all test images.\n"
             + "\n".join(run_line(ref, s) for s in ZHANG if (ref / s).is_dir()))
@@ -415,19 +319,28 @@ def _kauderer_effect(values: pd.DataFrame, column: str, low: str, high: str):
     return diff(index(pick[pick[column] == low]), index(pick[pick[column] == high]))
 
 
+def _kauderer_metrics(ref: Path) -> list[tuple[str, pd.DataFrame]]:
+    """(label, per-run values) of the translation map: mean consistency, and where measured the
+    consistency among correct predictions and the embedding distance (the paper's measure)."""
+    sweep = "translation_map"
+    out = [("mean consistency", measured(ref, KAUDERER, sweep, "mean_consistency"))]
+    correct = measured(ref, KAUDERER, sweep, "mean_consistency_correct")
+    if len(correct):
+        out.append(("mean consistency (correct)", correct))
+    distance = grid_mean(ref, KAUDERER, sweep, "embedding_distance")
+    if len(distance):
+        out.append(("mean embedding distance", distance))
+    return out
+
+
 def kauderer(ref: Path) -> str:
-    metrics = [("mean_consistency", "mean consistency")]
-    inv = read(ref, KAUDERER, "invariance.csv")
-    present = set(inv.loc[inv["sweep"] == "translation_map", "metric"])
-    metrics += [(m, m.replace("_", " ")) for m in ("mean_embedding_distance", "mean_consistency_correct") if m in present]
     rows = []
     for factor, column, low, high in KAUDERER_FACTORS:
-        for metric, label in metrics:
-            v = measured(ref, KAUDERER, "translation_map", metric)
+        for label, v in _kauderer_metrics(ref):
             lo_mean, hi_mean = v[v[column] == low]["value"].mean(), v[v[column] == high]["value"].mean()
             d = _kauderer_effect(v, column, low, high)
             rows.append([factor, label, f"{num(lo_mean, 3)} → {num(hi_mean, 3)}", diff_cell(d, unit="pair")])
-    return (table(["factor (low → high)", "metric", "mean, low → high", "paired difference (points)"], rows)
+    return (table(["factor (low → high)", "metric", "mean, low → high", "paired difference (×100)"], rows)
             + "\n\nPaired on seed and the other factor.\n" + run_line(ref, KAUDERER))
 
 
