@@ -116,29 +116,40 @@ def _gap_model(df: pd.DataFrame) -> str | None:
     return next((m for m in GAP_MODELS if m in set(df["model"])), None)
 
 
+def _paired_at(lc: pd.DataFrame, value: str, low: str, high: str, aug: str, n: float):
+    """``high − low`` of ``value`` at size ``n`` and augmentation ``aug``, paired by seed."""
+    rows = lc[lc["augmentation"] == aug]
+    return diff(by_seed(rows, value, model=low, n_train=n), by_seed(rows, value, model=high, n_train=n))
+
+
+def _aug(aug: str, augs) -> str:
+    return f" ({aug})" if len(augs) > 1 else ""
+
+
 def data_hunger_paired(ref: Path) -> str:
     """cnn_pool against every other model at each size (test accuracy), and the flatten head's
     train−test gap against the GAP head's, paired by seed."""
     df = runs(ref, HUNGER)
     lc = read(ref, HUNGER, "learning_curves.csv")
-    base = "cnn_pool"
+    base, gap_model, augs = "cnn_pool", _gap_model(df), df["augmentation"].unique()
     lines = []
-    for aug in df["augmentation"].unique():
+    for aug in augs:
         d = df[df["augmentation"] == aug]
         for other in [m for m in d["model"].unique() if m != base]:
-            cells = [f"n={_sizes(n)}: " + diff_cell(diff(by_seed(d, "test_accuracy", model=other, n_train=n),
-                                                         by_seed(d, "test_accuracy", model=base, n_train=n)))
+            cells = [f"n={_sizes(n)}: " + diff_cell(_paired_at(d, "test_accuracy", other, base, aug, n))
                      for n in sorted(d["n_train"].unique())]
-            lines.append(f"- `{base}` − `{other}` ({aug}), test accuracy in points: " + "; ".join(cells))
-    gap_model = _gap_model(df)
-    if gap_model:
-        small = lc["n_train"].min()
-        g = diff(by_seed(lc, "generalization_gap", model=gap_model, n_train=small),
-                 by_seed(lc, "generalization_gap", model=base, n_train=small))
-        conv = convergence(df[df["model"].isin([base, gap_model])])
-        lines.append(f"- Flatten head (`{base}`) − GAP head (`{gap_model}`), train−test gap at n={_sizes(small)} "
-                     f"in points: {diff_cell(g)}; {conv}.")
+            lines.append(f"- `{base}` − `{other}`{_aug(aug, augs)}, test accuracy in points: " + "; ".join(cells))
+        if gap_model and gap_model in set(d["model"]):
+            small = d["n_train"].min()
+            g = _paired_at(lc, "generalization_gap", gap_model, base, aug, small)
+            lines.append(f"- Flatten head (`{base}`) − GAP head (`{gap_model}`){_aug(aug, augs)}, train−test gap at "
+                         f"n={_sizes(small)} in points: {diff_cell(g)}; "
+                         f"{convergence(d[d['model'].isin([base, gap_model])])}.")
     return "\n".join(lines)
+
+
+def _supported(d) -> str:
+    return verdict(d, +1).replace("reproduced", "supported")
 
 
 def data_hunger_verdict(ref: Path) -> str:
@@ -146,37 +157,34 @@ def data_hunger_verdict(ref: Path) -> str:
     df = runs(ref, HUNGER)
     curves = read(ref, HUNGER, "curves.csv")
     lc = read(ref, HUNGER, "learning_curves.csv")
+    augs = df["augmentation"].unique()
     lines = []
-    for other in ("mlp", "vit_tiny"):
-        r = curves[curves["model"] == other]
-        if r.empty:
-            continue
-        r = r.iloc[0]
+    for _, r in curves[curves["model"].isin(["mlp", "vit_tiny"])].iterrows():
+        claim = f"- CNNs need less data than `{r['model']}`{_aug(r['augmentation'], augs)}"
         lo = r["efficiency_ratio_lo"]
         top = r["max_n_fit"] if "max_n_fit" in r else r["max_n"]
         if not (np.isfinite(r["samples_to_target"]) and r["samples_to_target"] <= _max_extrapolation() * top):
-            lines.append(f"- CNNs need less data than `{other}`: `{other}` does not reach the target within the "
-                         f"measured range, while `{r['reference']}` does (no ratio to quote).")
+            lines.append(f"{claim}: `{r['model']}` does not reach the target within the measured range "
+                         "(no ratio to quote).")
         elif np.isfinite(lo) and lo > 1:
-            lines.append(f"- CNNs need less data than `{other}`: **supported** (its 95% CI of the data ratio, "
-                         f"{lo:.1f}× to {r['efficiency_ratio_hi']:.1f}×, lies above 1).")
+            lines.append(f"{claim}: **supported** (its 95% CI of the data ratio, {lo:.1f}× to "
+                         f"{r['efficiency_ratio_hi']:.1f}×, lies above 1).")
         else:
-            lines.append(f"- CNNs need less data than `{other}`: **no detectable difference** (the data ratio's "
-                         "95% CI includes 1).")
+            lines.append(f"{claim}: **no detectable difference** (the data ratio's 95% CI includes 1).")
     gap_model = _gap_model(df)
-    if gap_model:
-        small = lc["n_train"].min()
-        g = diff(by_seed(lc, "generalization_gap", model=gap_model, n_train=small),
-                 by_seed(lc, "generalization_gap", model="cnn_pool", n_train=small))
-        lines.append(f"- A flatten + dense head overfits more than a GAP head (train−test gap at n={_sizes(small)}): "
-                     f"**{verdict(g, +1).replace('reproduced', 'supported')}** ({diff_cell(g)} points; "
-                     f"{convergence(df[df['model'].isin(['cnn_pool', gap_model])])}).")
-    if "cnn_nopool" in set(df["model"]):
-        d = diff(by_seed(lc, "test_accuracy", model="cnn_nopool", n_train=lc["n_train"].min()),
-                 by_seed(lc, "test_accuracy", model="cnn_pool", n_train=lc["n_train"].min()))
-        lines.append(f"- Pooling helps (test accuracy, pool − no pool, smallest n): "
-                     f"**{verdict(d, +1).replace('reproduced', 'supported')}** ({diff_cell(d)} points).")
-    else:
+    for aug in augs:
+        d = df[df["augmentation"] == aug]
+        small = d["n_train"].min()
+        if gap_model and gap_model in set(d["model"]):
+            g = _paired_at(lc, "generalization_gap", gap_model, "cnn_pool", aug, small)
+            lines.append(f"- A flatten + dense head overfits more than a GAP head{_aug(aug, augs)} (train−test gap at "
+                         f"n={_sizes(small)}): **{_supported(g)}** ({diff_cell(g)} points; "
+                         f"{convergence(d[d['model'].isin(['cnn_pool', gap_model])])}).")
+        if "cnn_nopool" in set(d["model"]):
+            p = _paired_at(lc, "test_accuracy", "cnn_nopool", "cnn_pool", aug, small)
+            lines.append(f"- Pooling helps{_aug(aug, augs)} (test accuracy at n={_sizes(small)}, pool − no pool): "
+                         f"**{_supported(p)}** ({diff_cell(p)} points).")
+    if "cnn_nopool" not in set(df["model"]):
         lines.append("- Pooling helps: not measured in this reference (no `cnn_nopool` runs).")
     return "\n".join(lines)
 

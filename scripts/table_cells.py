@@ -105,14 +105,20 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _span(values: pd.Series, label: str) -> str:
+    lo, hi = int(values.min()), int(values.max())
+    return f"{label} {lo}" + (f"–{hi}" if hi != lo else "")
+
+
 def convergence(df: pd.DataFrame) -> str:
-    """``epochs 3; converged 6/6`` (``converged: not recorded`` for references that predate it)."""
+    """``epochs run 3–9; best epoch 2–6; converged 6/6``; what a reference did not record reads
+    "not recorded" (references made before training recorded convergence)."""
     parts = []
-    if "epochs_run" in df and df["epochs_run"].notna().any():
-        lo, hi = int(df["epochs_run"].min()), int(df["epochs_run"].max())
-        parts.append(f"epochs run {lo}" + (f"–{hi}" if hi != lo else ""))
-    else:
-        parts.append(f"epochs run: {NOT_RECORDED}")
+    for column, label in (("epochs_run", "epochs run"), ("best_epoch", "best epoch")):
+        if column in df and df[column].notna().any():
+            parts.append(_span(df[column].dropna(), label))
+        elif column == "epochs_run":
+            parts.append(f"{label}: {NOT_RECORDED}")
     if "converged" in df and df["converged"].notna().any():
         ok = df["converged"].astype(str).str.lower().isin(["true", "1", "1.0"])
         parts.append(f"converged {int(ok.sum())}/{len(df)}")

@@ -59,7 +59,8 @@ def _runs(d: Path, rows: list[dict], *, converged: bool = False) -> None:
     base = {"status": "completed", "params": 1000, "train_seconds": 60.0, "epochs_run": 5}
     df = pd.DataFrame([{**base, **r} for r in rows])
     if converged:
-        df["converged"] = True
+        df["converged"] = df["seed"] == 0
+        df["best_epoch"] = 3 + df["seed"]
     df.to_csv(d / "runs.csv", index=False)
     (d / "manifest.json").write_text(json.dumps({"provenance": {"git_sha": "0123456789abcdef"}}))
 
@@ -153,8 +154,8 @@ KNOWN = {  # table -> substrings its synthetic rendering must hold
                            "| `mlp` | none | ≈1,800 (95% CI 1,500–unbounded), extrapolated beyond n=1,000 | "
                            "2.0× (95% CI 1.5–3.0) |",
                            "| `vit_tiny` | none | not reached within the measured range (n ≤ 1,000) | — |"],
-    "data_hunger_paired": ["`cnn_pool` − `mlp` (none), test accuracy in points: n=250: +2.0 (95% CI +2.0 to +2.0, "
-                           "2 seeds); n=1k: +2.0", "train−test gap at n=250 in points: +9.5 "],
+    "data_hunger_paired": ["`cnn_pool` − `mlp`, test accuracy in points: n=250: +2.0 (95% CI +2.0 to +2.0, "
+                           "2 seeds); n=1k: +2.0", "train−test gap at n=250 in points: +9.5 (95% CI +3.1 to +15.9, 2 seeds)"],
     "data_hunger_verdict": ["than `mlp`: **supported** (its 95% CI of the data ratio, 1.5× to 3.0×, lies above 1)",
                             "`vit_tiny` does not reach the target within the measured range",
                             "GAP head (train−test gap at n=250): **supported**",
@@ -206,10 +207,32 @@ def test_known_answers(tables, synthetic, name):
         assert expected in out, f"{name}: {expected!r} not in\n{out}"
 
 
+def test_data_hunger_with_two_augmentations(tables, tmp_path):
+    ref = _reference(tmp_path)
+    d = ref / "data_hunger"
+    for name in ("runs.csv", "learning_curves.csv", "curves.csv"):
+        df = pd.read_csv(d / name)
+        pd.concat([df, df.assign(augmentation="geo")]).to_csv(d / name, index=False)
+    assert "| `cnn_pool` | geo | 0.800 ± 0.000 |" in tables.render("data_hunger", ref)
+    paired = tables.render("data_hunger_paired", ref)
+    assert "`cnn_pool` − `mlp` (geo), test accuracy in points: n=250: +2.0" in paired
+    assert "GAP head (`cnn_gap`) (geo), train−test gap at n=250 in points: +9.5" in paired
+    assert "than `mlp` (geo): **supported**" in tables.render("data_hunger_verdict", ref)
+
+
 def test_convergence_fields_show_when_recorded(tables, tmp_path):
     ref = _reference(tmp_path, converged=True)
-    assert "epochs run 5; converged 16/16" in tables.render("data_hunger", ref)
-    assert "converged 2/2" in tables.render("fashion_mnist_benchmark", ref)
+    assert "epochs run 5; best epoch 3–4; converged 8/16" in tables.render("data_hunger", ref)
+    benchmark = tables.render("fashion_mnist_benchmark", ref)
+    assert "| epochs run 5; best epoch 3–4; converged 1/2 |" in benchmark  # per preset
+    assert "6 runs, seeds 0, 1; epochs run 5; best epoch 3–4; converged 3/6;" in benchmark  # the folder
+
+
+def test_old_references_without_convergence_columns_read_not_recorded(tables, tmp_path):
+    ref = _reference(tmp_path)
+    df = pd.read_csv(ref / "fashion_mnist_benchmark" / "runs.csv").drop(columns=["epochs_run"])
+    df.to_csv(ref / "fashion_mnist_benchmark" / "runs.csv", index=False)
+    assert "| epochs run: not recorded; converged: not recorded |" in tables.render("fashion_mnist_benchmark", ref)
 
 
 @pytest.mark.parametrize("low, high, direction, expected", [
