@@ -347,7 +347,8 @@ def kauderer(ref: Path) -> str:
         for label, v in _kauderer_metrics(ref):
             lo_mean, hi_mean = v[v[column] == low]["value"].mean(), v[v[column] == high]["value"].mean()
             d = _kauderer_effect(v, column, low, high)
-            rows.append([factor, label, f"{num(lo_mean, 3)} → {num(hi_mean, 3)}", diff_cell(d, unit="pair")])
+            rows.append([factor, label, f"{num(lo_mean, 3)} → {num(hi_mean, 3)}",
+                         diff_cell(d, digits=2, unit="pair")])
     return (table(["factor (low → high)", "metric", "mean, low → high", "paired difference (×100)"], rows)
             + "\n\nPaired on seed and the other factor.\n" + run_line(ref, KAUDERER))
 
@@ -357,8 +358,9 @@ def kauderer_verdict(ref: Path) -> str:
     effects = {f: _kauderer_effect(v, c, lo, hi) for f, c, lo, hi in KAUDERER_FACTORS}
     aug = effects.pop(KAUDERER_FACTORS[0][0])
     largest = max(abs(d.estimate) for d in effects.values())
-    arch = [f"{f.split(' (')[0]} {diff_cell(d, unit='pair')}" for f, d in effects.items()]
-    return (f"**Verdict: {verdict(aug, +1)}** (augmentation changes mean consistency by {diff_cell(aug, unit='pair')} "
+    arch = [f"{f.split(' (')[0]} {diff_cell(d, digits=2, unit='pair')}" for f, d in effects.items()]
+    aug_cell = diff_cell(aug, digits=2, unit="pair")
+    return (f"**Verdict: {verdict(aug, +1)}** (augmentation changes mean consistency by {aug_cell} "
             f"points, "
             f"{abs(aug.estimate) / largest:.0f}× the largest architectural effect; " + "; ".join(arch) + ").")
 
@@ -393,7 +395,11 @@ def verdicts(ref: Path) -> str:
     rows = [["Engstrom et al. 2019", engstrom_verdict], ["Zhang 2019", zhang_verdict],
             ["Azulay & Weiss 2019", azulay_verdict], ["Kauderer-Abrams 2017", kauderer_verdict],
             ["Fashion-MNIST benchmark", fashion_mnist_benchmark_verdict]]
-    return table(["Study", "Verdict (95% CIs paired by seed)"], [[s, f(ref).replace("**", "")] for s, f in rows])
+    def short(line: str) -> str:  # "**Verdict (consistency): x**" -> "consistency: x"
+        return re.sub(r"^Verdict(?: \(([^)]*)\))?: ", lambda m: f"{m.group(1)}: " if m.group(1) else "",
+                      line.replace("**", ""))
+
+    return table(["Study", "Verdict (95% CIs paired by seed)"], [[s, short(f(ref))] for s, f in rows])
 
 
 TABLES: dict[str, Renderer] = {

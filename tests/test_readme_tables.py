@@ -160,7 +160,7 @@ KNOWN = {  # table -> substrings its synthetic rendering must hold
                             "`vit_tiny` does not reach the target within the measured range",
                             "GAP head (train−test gap at n=250): **supported**",
                             "Pooling helps: not measured"],
-    "verdicts": ["| Zhang 2019 | Verdict (consistency): reproduced", "| Kauderer-Abrams 2017 | Verdict: reproduced"],
+    "verdicts": ["| Zhang 2019 | consistency: reproduced (blur5", "| Kauderer-Abrams 2017 | reproduced (augmentation"],
     "engstrom2019": ["| paper, MNIST, standard | 99.31% |",
                      "| ours, Fashion-MNIST, `none` | 90.0 ± 1.4% | 50.0 ± 0.0% | 10.0 ± 0.0% | 0.0 ± 0.0% | 88.0 ± 0.0% |"],
     "engstrom2019_verdict": ["**Verdict: reproduced**", "worst-of-10 +50.0 (95% CI +50.0 to +50.0, 2 seeds) points "
@@ -177,13 +177,13 @@ KNOWN = {  # table -> substrings its synthetic rendering must hold
     "azulay2019_verdict": ["raises it: reproduced** (stride − flat +0.050", "lowers it: reproduced** (blur − flat −0.100",
                            "**flatten vs GAP: no detectable difference** (gap − flat: −0.100 (95% CI −0.227 to +0.027",
                            "The GAP model reached only 60.0% test accuracy"],
-    "kauderer2017": ["| augmentation (none → shifts) | mean consistency | 0.395 → 0.795 | +40.0 (95% CI +40.0 to +40.0, "
-                     "8 pairs) |", "| pooling (none → 2x2 max) | mean consistency | 0.580 → 0.600 | +2.0 (95% CI +2.0 to +2.0, 4 pairs) |",
+    "kauderer2017": ["| augmentation (none → shifts) | mean consistency | 0.395 → 0.795 | +40.00 (95% CI +40.00 to +40.00, "
+                     "8 pairs) |", "| pooling (none → 2x2 max) | mean consistency | 0.580 → 0.600 | +2.00 (95% CI +2.00 to +2.00, 4 pairs) |",
                      # seed noise ±1 point in 4 pairs: t(3) = 3.182, sem = 0.577 points
-                     "| depth (3 → 2 blocks) | mean consistency | 0.600 → 0.600 | +0.0 (95% CI −1.8 to +1.8, 4 pairs) |",
-                     "| pooling (none → 2x2 max) | mean embedding distance | 0.300 → 0.500 | +20.0 (95% CI +20.0 to +20.0, "
+                     "| depth (3 → 2 blocks) | mean consistency | 0.600 → 0.600 | +0.00 (95% CI −1.84 to +1.84, 4 pairs) |",
+                     "| pooling (none → 2x2 max) | mean embedding distance | 0.300 → 0.500 | +20.00 (95% CI +20.00 to +20.00, "
                      "4 pairs) |"],
-    "kauderer2017_verdict": ["**Verdict: reproduced** (augmentation changes mean consistency by +40.0", "20× the largest"],
+    "kauderer2017_verdict": ["**Verdict: reproduced** (augmentation changes mean consistency by +40.00", "20× the largest"],
     "fashion_mnist_benchmark": ["| `cnn_pool` | 1,000 | 0.9010 ± 0.0014 (2) | epochs run 5; converged: not recorded | "
                                 "1.0 ± 0.0 | small CNNs 0.876-0.932 |"],
     "fashion_mnist_benchmark_verdict": ["inside the small-CNN band: `cnn_pool`; below it: `lenet5`. Best preset: "
