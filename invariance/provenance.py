@@ -58,11 +58,22 @@ def git_sha(start: str | os.PathLike | None = None) -> str | None:
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
                              timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+    changes = uncommitted_changes(where)
+    return sha + ("+dirty" if changes is None or changes else "")
+
+
+def uncommitted_changes(start: str | os.PathLike | None = None) -> list[str] | None:
+    """``git status --porcelain`` lines for tracked files with uncommitted changes (untracked
+    files do not count), or None outside a git checkout. This is what ``+dirty`` means."""
+    where = Path(start) if start else Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
+                             capture_output=True, text=True, timeout=5, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line for line in out.splitlines() if line.strip()]
 
 
 def provenance() -> dict[str, Any]:

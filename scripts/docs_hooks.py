@@ -6,9 +6,9 @@
   ``invariance.transforms.apply`` on a garment of the bundled ``fashion_mnist_mini``.
 * ``reproductions/img/*.png``: the reference figures of ``results/reference/<study>/figures``.
 * Sphinx roles left in rendered docstrings (``:func:`x```) become plain code.
-* ``<!-- reference-table STUDY -->`` in a page becomes the table of
-  ``results/reference/STUDY/summary.csv`` (mean ± std over seeds), so the numbers shown are
-  the ones the reference runs wrote.
+* ``<!-- reference-table NAME -->`` in a page becomes the README's generated block NAME
+  (a table or verdict line of :mod:`readme_tables`, rendered from ``results/reference/``), so
+  the site and the README show the same numbers, both written by the reference runs.
 
 Nothing is written into ``docs/``: the generated files exist only in the build.
 """
@@ -20,16 +20,15 @@ import re
 import warnings
 from pathlib import Path
 
-import pandas as pd
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "results" / "reference"
 
 
-def _load_schema_doc():
+def _load_script(name: str):
     # by path: mkdocs loads this hook from a file, and the gallery resets sys.path while it runs
-    spec = importlib.util.spec_from_file_location("schema_doc", Path(__file__).resolve().parent / "schema_doc.py")
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -89,33 +88,9 @@ def concept_figures() -> dict[str, bytes]:
     }
 
 
-def _header(column: str) -> str:
-    """``sweep/metric`` as a readable two-line header: the metric, then the sweep it is over."""
-    sweep, metric = column.split("/", 1)
-    return metric.replace("_", " ") + ("" if sweep == "clean" else f"<br><small>{sweep.replace('_', ' ')}</small>")
-
-
-def reference_table(study: str) -> str:
-    """``results/reference/<study>/summary.csv`` as a Markdown table: mean ± std (seeds)."""
-    path = REFERENCE / study / "summary.csv"
-    if not path.exists():
-        raise FileNotFoundError(f"reference-table {study}: no {path.relative_to(ROOT)}")
-    df = pd.read_csv(path)
-    df["column"] = df["sweep"] + "/" + df["metric"]
-    df["cell"] = [f"{m:.3f} ± {s:.3f} ({n})" if n > 1 else f"{m:.3f} (1)"
-                  for m, s, n in zip(df["mean"], df["std"].fillna(0), df["seeds"])]
-    keys = ["model", "augmentation"] + (["n_train"] if df["n_train"].nunique() > 1 else [])
-    wide = df.pivot_table(index=keys, columns="column", values="cell", aggfunc="first", sort=False)
-    head = "| " + " | ".join(keys + [_header(c) for c in wide.columns]) + " |"
-    rows = [head, "|" + "---|" * (len(keys) + len(wide.columns))]
-    for idx, row in wide.iterrows():
-        idx = idx if isinstance(idx, tuple) else (idx,)
-        rows.append("| " + " | ".join([f"`{v}`" if i < 2 else str(v) for i, v in enumerate(idx)]
-                                      + [str(v) if isinstance(v, str) else "—" for v in row]) + " |")
-    note = (f"\n\n<small>Generated from `results/reference/{study}/summary.csv`: mean ± std over seeds "
-            "(number of seeds), on the study's evaluation images; `clean accuracy` is measured on those "
-            "images, the test accuracy on all test images is in `runs.csv`.</small>")
-    return "\n".join(rows) + note
+def reference_table(name: str) -> str:
+    """The README's generated block ``name`` (:data:`readme_tables.TABLES`), from ``results/reference/``."""
+    return _load_script("readme_tables").render(name, REFERENCE)
 
 
 def on_config(config):
@@ -126,7 +101,7 @@ def on_config(config):
 
 
 def on_files(files, config):
-    schema_markdown = _load_schema_doc().schema_markdown
+    schema_markdown = _load_script("schema_doc").schema_markdown
 
     def add(src_uri: str, content):
         files.append(File.generated(config, src_uri, content=content))

@@ -12,6 +12,13 @@ study.yaml, manifest.json, figures/*.png (SVG/PDF only with --svg), report.md an
   the std (ddof=1) and a 95% t-interval half-width over seeds;
 * effects.csv for a study whose name is in EFFECTS: factor effect sizes
   (invariance.analysis.factor_effects) on the grid's mean consistency.
+
+Only clean results are exported: the export refuses (exit 2, nothing written) when any tracked
+file of the checkout has uncommitted changes (``git status --porcelain --untracked-files=no``,
+the same rule that makes a manifest's SHA ``+dirty``: the summaries are computed by code in
+this tree), and when the study's ``manifest.json`` or any run's ``metrics.json`` has a git
+SHA that is missing or ends in ``+dirty`` (the runs were made from uncommitted code). Commit,
+re-run the study from the clean checkout (``--fresh``) and export again.
 """
 from __future__ import annotations
 
@@ -140,9 +147,57 @@ def accuracy_figure(runs: pd.DataFrame, path: Path, references) -> None:
     plt.close(fig)
 
 
-def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False) -> Path:
+class DirtyTree(Exception):
+    """The checkout or the study's recorded provenance is not clean; nothing was exported."""
+
+
+def tree_changes() -> list[str] | None:
+    """Uncommitted changes to tracked files of this checkout (None: not a git checkout)."""
+    from invariance.provenance import uncommitted_changes
+
+    return uncommitted_changes(Path(__file__).resolve().parent)
+
+
+def _recorded_shas(study_dir: Path) -> dict[str, str | None]:
+    """The git SHA of the study's manifest and of every run's metrics.json, by file."""
+    import json
+
+    files = [study_dir / "manifest.json", *sorted((study_dir / "runs").glob("*/metrics.json"))]
+    out = {}
+    for path in files:
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            out[str(path.relative_to(study_dir))] = (data.get("provenance") or {}).get("git_sha")
+    return out
+
+
+def check_clean(study_dir: Path) -> None:
+    """Raises DirtyTree unless the checkout is clean and the study's runs came from clean commits."""
+    changes = tree_changes()
+    if changes is None:
+        raise DirtyTree("export needs a git checkout to prove the tree is clean; git status failed here")
+    if changes:
+        shown = "\n  ".join(changes[:10]) + ("\n  ..." if len(changes) > 10 else "")
+        raise DirtyTree(f"the checkout has uncommitted changes to tracked files; commit them first:\n  {shown}")
+    shas = _recorded_shas(study_dir)
+    if "manifest.json" not in shas:
+        raise DirtyTree(f"{study_dir} has no manifest.json: not a finished study")
+    bad = {f: sha for f, sha in shas.items() if not sha or sha.endswith("+dirty")}
+    if bad:
+        listed = "\n  ".join(f"{f}: git_sha {sha!r}" for f, sha in list(bad.items())[:10])
+        raise DirtyTree(f"{study_dir} was run from an uncommitted tree (git_sha must be a clean commit, "
+                        f"without +dirty); re-run it from a clean checkout:\n  {listed}")
+
+
+def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False,
+           checked: bool = False) -> Path:
+    """Copies ``study_dir``'s compact outputs to ``out_root/<name>``; raises DirtyTree (writing
+    nothing) unless :func:`check_clean` passes (``checked``: the caller already ran it, before
+    an earlier export in the same call changed the tree)."""
     from invariance.results import read_table
 
+    if not checked:
+        check_clean(study_dir)
     name = study_dir.name
     out = out_root / name
     if out.exists():
@@ -192,7 +247,14 @@ def main(argv=None) -> int:
         if not (study_dir / "runs.csv").is_file():
             print(f"Error: {study_dir} has no runs.csv (not a study folder)", file=sys.stderr)
             return 2
-        out = export(study_dir, args.out, max_mb=args.max_mb, svg=args.svg)
+    try:  # every folder is checked before any is written: the first export dirties the tree
+        for study_dir in args.study_dirs:
+            check_clean(study_dir)
+    except DirtyTree as exc:
+        print(f"Error: not exported: {exc}", file=sys.stderr)
+        return 2
+    for study_dir in args.study_dirs:
+        out = export(study_dir, args.out, max_mb=args.max_mb, svg=args.svg, checked=True)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
         print(f"{study_dir} -> {out} ({size / 1e6:.2f} MB)")
     return 0

@@ -1,5 +1,8 @@
-"""scripts/export_reference.py: compact copies, seed summaries and effect sizes on a tiny study folder."""
+"""scripts/export_reference.py: compact copies, seed summaries and effect sizes on a tiny study folder;
+it refuses a dirty checkout and runs made from one."""
 import importlib.util
+import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +13,25 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "export_reference.py"
 
 
 @pytest.fixture(scope="module")
-def export():
+def script():
     spec = importlib.util.spec_from_file_location("export_reference", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def export(script, monkeypatch):
+    """The script with a clean checkout (the tests' own tree may have uncommitted edits)."""
+    monkeypatch.setattr(script, "tree_changes", lambda: [])
+    return script
+
+
+CLEAN_SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _manifest(d: Path, sha: str | None = CLEAN_SHA) -> None:
+    (d / "manifest.json").write_text(json.dumps({"study": d.name, "provenance": {"git_sha": sha}}))
 
 
 def _study(root: Path, name: str) -> Path:
@@ -38,6 +55,7 @@ def _study(root: Path, name: str) -> Path:
     (d / "figures" / "map.png").write_bytes(b"png")
     (d / "figures" / "map.svg").write_text("<svg/>")
     (d / "report.md").write_text("# report")
+    _manifest(d)
     return d
 
 
@@ -62,3 +80,54 @@ def test_large_invariance_table_is_summarised(tmp_path, export):
     assert not (out / "effects.csv").exists()
     points = pd.read_csv(out / "invariance_points.csv")
     assert set(points["count"]) == {2}
+
+
+@pytest.mark.parametrize("sha", ["0123abc+dirty", None])
+def test_study_run_from_a_dirty_tree_is_refused(tmp_path, export, sha):
+    d = _study(tmp_path, "zhang2019")
+    _manifest(d, sha)
+    with pytest.raises(export.DirtyTree, match="uncommitted tree"):
+        export.export(d, tmp_path / "reference")
+    assert not (tmp_path / "reference").exists()
+
+
+def test_a_dirty_run_in_a_clean_manifest_is_refused(tmp_path, export):
+    d = _study(tmp_path, "zhang2019")
+    (d / "runs" / "abc").mkdir()
+    (d / "runs" / "abc" / "metrics.json").write_text(json.dumps({"provenance": {"git_sha": "ff+dirty"}}))
+    with pytest.raises(export.DirtyTree, match="runs/abc/metrics.json"):
+        export.export(d, tmp_path / "reference")
+
+
+def test_uncommitted_changes_are_refused_with_the_files_named(tmp_path, script, monkeypatch, capsys):
+    monkeypatch.setattr(script, "tree_changes", lambda: [" M invariance/harness/metrics.py"])
+    d = _study(tmp_path, "zhang2019")
+    assert script.main([str(d), "--out", str(tmp_path / "reference")]) == 2
+    err = capsys.readouterr().err
+    assert "uncommitted changes" in err and "invariance/harness/metrics.py" in err
+    assert not (tmp_path / "reference").exists()
+
+
+def test_every_folder_is_checked_before_any_is_written(tmp_path, export):
+    good, bad = _study(tmp_path, "a"), _study(tmp_path, "b")
+    _manifest(bad, "ff+dirty")
+    assert export.main([str(good), str(bad), "--out", str(tmp_path / "reference")]) == 2
+    assert not (tmp_path / "reference").exists()
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_uncommitted_changes_in_a_real_repository(tmp_path):
+    from invariance.provenance import uncommitted_changes
+
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    _git(tmp_path, "add", "code.py")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    (tmp_path / "untracked.txt").write_text("not counted")
+    assert uncommitted_changes(tmp_path) == []
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert uncommitted_changes(tmp_path) == [" M code.py"]
+    assert uncommitted_changes(tmp_path.parent / "no-such-dir") is None

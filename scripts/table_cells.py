@@ -1,0 +1,143 @@
+"""Cells of the README's generated tables: reading a reference folder, mean ± std over seeds,
+differences paired by seed with their 95% interval, and the verdict rule.
+
+Used by ``scripts/readme_tables.py`` (which loads this file by path).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+NOT_RECORDED = "not recorded"
+
+
+# ---------------------------------------------------------------- reading
+
+def read(ref: Path, study: str, name: str) -> pd.DataFrame:
+    path = ref / study / name
+    if not path.is_file():
+        raise FileNotFoundError(f"table needs {path}; export the study with scripts/export_reference.py")
+    return pd.read_csv(path)
+
+
+def runs(ref: Path, study: str) -> pd.DataFrame:
+    """The completed runs of ``runs.csv``."""
+    df = read(ref, study, "runs.csv")
+    return df[df["status"] == "completed"] if "status" in df else df
+
+
+def measured(ref: Path, study: str, sweep: str, metric: str) -> pd.DataFrame:
+    """Per-run summary values of ``invariance.csv`` (no transform point; clean accuracy included)."""
+    inv = read(ref, study, "invariance.csv")
+    rows = inv[(inv["sweep"] == sweep) & (inv["metric"] == metric)]
+    if sweep != "clean":
+        rows = rows[rows["dx"].isna()]
+    return rows[["model", "augmentation", "n_train", "seed", "value"]]
+
+
+def grid_mean(ref: Path, study: str, sweep: str, metric: str) -> pd.DataFrame:
+    """Per-run mean of a per-point metric over a sweep's points, the identity left out (it
+    measures nothing); empty when the metric was not measured."""
+    inv = read(ref, study, "invariance.csv")
+    rows = inv[(inv["sweep"] == sweep) & (inv["metric"] == metric) & inv["dx"].notna()]
+    moved = ~((rows["dx"] == 0) & (rows["dy"] == 0) & (rows["angle"] == 0) & (rows["scale"] == 1))
+    keys = ["model", "augmentation", "n_train", "seed"]
+    return rows[moved].groupby(keys, sort=False)["value"].mean().reset_index()
+
+
+def by_seed(df: pd.DataFrame, value: str = "value", **where) -> pd.Series:
+    """``value`` indexed by seed, for the rows matching ``where`` (column=value)."""
+    for col, v in where.items():
+        df = df[df[col] == v]
+    return df.set_index("seed")[value]
+
+
+# ---------------------------------------------------------------- formatting
+
+def num(v: float, digits: int, *, sign: bool = False) -> str:
+    return (f"{v:+.{digits}f}" if sign else f"{v:.{digits}f}").replace("-", "−")
+
+
+def mean_std(values, *, scale: float = 1.0, digits: int = 3, seeds: bool = False) -> str:
+    """``0.855 ± 0.003`` over seeds (one value: the value; none: —), optionally ``(n)``."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy() * scale
+    if len(x) == 0:
+        return "—"
+    cell = num(x.mean(), digits) + (f" ± {num(x.std(ddof=1), digits)}" if len(x) > 1 else "")
+    return cell + (f" ({len(x)})" if seeds else "")
+
+
+def diff(a: pd.Series, b: pd.Series):
+    """``b − a`` paired by seed (the one home of the statistics)."""
+    from invariance.analysis.paired import difference
+
+    return difference(a, b)
+
+
+def diff_cell(d, *, scale: float = 100.0, digits: int = 1, unit: str = "seed") -> str:
+    """``+0.85 (95% CI −0.9 to +2.6, 3 seeds)``."""
+    if not np.isfinite(d.estimate):
+        return "—"
+    seeds = f"{d.n} {unit}{'s' if d.n != 1 else ''}"
+    if not d.has_interval:
+        return f"{num(d.estimate * scale, digits, sign=True)} (no interval, {seeds})"
+    return (f"{num(d.estimate * scale, digits, sign=True)} (95% CI {num(d.low * scale, digits, sign=True)} "
+            f"to {num(d.high * scale, digits, sign=True)}, {seeds})")
+
+
+def verdict(d, direction: int) -> str:
+    """The paper's direction (+1 / −1) against the interval of ``d``."""
+    if not d.has_interval:
+        return "not testable (no interval)"
+    if d.detected and d.sign == direction:
+        return "reproduced"
+    if d.detected:
+        return "opposite to the paper"
+    return "no detectable difference"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _span(values: pd.Series, label: str) -> str:
+    lo, hi = int(values.min()), int(values.max())
+    return f"{label} {lo}" + (f"–{hi}" if hi != lo else "")
+
+
+def convergence(df: pd.DataFrame) -> str:
+    """``epochs run 3–9; best epoch 2–6; converged 6/6``; what a reference did not record reads
+    "not recorded" (references made before training recorded convergence)."""
+    parts = []
+    for column, label in (("epochs_run", "epochs run"), ("best_epoch", "best epoch")):
+        if column in df and df[column].notna().any():
+            parts.append(_span(df[column].dropna(), label))
+        elif column == "epochs_run":
+            parts.append(f"{label}: {NOT_RECORDED}")
+    if "converged" in df and df["converged"].notna().any():
+        ok = df["converged"].astype(str).str.lower().isin(["true", "1", "1.0"])
+        parts.append(f"converged {int(ok.sum())}/{len(df)}")
+    else:
+        parts.append(f"converged: {NOT_RECORDED}")
+    return "; ".join(parts)
+
+
+def run_line(ref: Path, study: str) -> str:
+    """Runs, seeds, convergence, summed training time and the git SHA of one reference folder."""
+    df = runs(ref, study)
+    seeds = ", ".join(str(int(s)) for s in sorted(df["seed"].unique()))
+    manifest = ref / study / "manifest.json"
+    sha = json.loads(manifest.read_text()).get("provenance", {}).get("git_sha") if manifest.is_file() else None
+    sha = (sha[:10] + ("+dirty" if sha.endswith("+dirty") else "")) if sha else NOT_RECORDED
+    minutes = df["train_seconds"].sum() / 60 if "train_seconds" in df else float("nan")
+    return (f"<small>`results/reference/{study}/`: {len(df)} runs, seeds {seeds}; {convergence(df)}; "
+            f"training time {minutes:.1f} min in all; git {sha}.</small>")
+
+
+def points(v: float, digits: int = 1) -> str:
+    return num(100 * v, digits)

@@ -1,0 +1,264 @@
+"""scripts/readme_tables.py: the README's tables match the reference CSVs, and each renderer gives
+known answers on a tiny synthetic reference folder (every registered table has a case here)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "readme_tables.py"
+
+
+@pytest.fixture(scope="module")
+def tables():
+    spec = importlib.util.spec_from_file_location("readme_tables", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- the README itself
+
+def test_readme_tables_match_the_reference_csvs(tables):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert tables.fill(text) == text, "README.md differs from its data: run python scripts/readme_tables.py"
+
+
+def test_every_registered_table_is_in_the_readme(tables):
+    assert sorted(tables.blocks((ROOT / "README.md").read_text(encoding="utf-8"))) == sorted(tables.TABLES)
+
+
+def test_check_prints_a_diff_and_fails_when_a_number_drifts(tables, tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text(encoding="utf-8").replace("0.775 ± 0.000", "0.780 ± 0.000"))
+    assert tables.main(["--check", "--readme", str(readme)]) == 1
+    assert "-| `cnn_pool` | 0.780 ± 0.000" in capsys.readouterr().out
+    assert tables.main(["--readme", str(readme)]) == 0
+    assert tables.main(["--check", "--readme", str(readme)]) == 0
+
+
+def test_unknown_block_names_fail(tables):
+    with pytest.raises(KeyError, match="table must be one of"):
+        tables.fill("<!-- table:nope -->\n<!-- /table:nope -->")
+
+
+# ---------------------------------------------------------------- a tiny synthetic reference
+
+SEEDS = (0, 1)
+EVEN = (0.0, 0.0)          # the same in every seed: a zero-width interval
+NOISY = (+0.01, -0.01)     # mean 0, 95% CI ±12.7 points with 2 seeds (t = 12.706)
+
+
+def _runs(d: Path, rows: list[dict], *, converged: bool = False) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    base = {"status": "completed", "params": 1000, "train_seconds": 60.0, "epochs_run": 5}
+    df = pd.DataFrame([{**base, **r} for r in rows])
+    if converged:
+        df["converged"] = df["seed"] == 0
+        df["best_epoch"] = 3 + df["seed"]
+    df.to_csv(d / "runs.csv", index=False)
+    (d / "manifest.json").write_text(json.dumps({"provenance": {"git_sha": "0123456789abcdef"}}))
+
+
+def _inv(d: Path, rows: list[tuple]) -> None:
+    """rows: (model, augmentation, seed, sweep, metric, value); clean rows sit at the identity."""
+    out = []
+    for model, aug, seed, sweep, metric, value in rows:
+        point = (0.0, 0.0, 0.0, 1.0) if sweep == "clean" else (np.nan,) * 4
+        out.append(dict(model=model, augmentation=aug, n_train=100, seed=seed, sweep=sweep,
+                        dx=point[0], dy=point[1], angle=point[2], scale=point[3], metric=metric, value=value))
+    pd.DataFrame(out).to_csv(d / "invariance.csv", index=False)
+
+
+def _designs(models, augs, acc):
+    """runs.csv rows: test accuracy acc(model, aug, seed)."""
+    return [{"model": m, "augmentation": a, "n_train": 100, "seed": s, "test_accuracy": acc(m, a, s)}
+            for m in models for a in augs for s in SEEDS]
+
+
+def _hunger(ref: Path, converged: bool) -> None:
+    d = ref / "data_hunger"
+    acc = {"cnn_pool": 0.80, "mlp": 0.78, "vit_tiny": 0.70, "cnn_gap": 0.60}
+    rows = [{"model": m, "augmentation": "none", "n_train": n, "seed": s, "test_accuracy": a + (n == 1000) * 0.05,
+             "generalization_gap": 0.2 if m == "cnn_pool" else 0.1 + 0.01 * s}
+            for m, a in acc.items() for n in (250, 1000) for s in SEEDS]
+    _runs(d, rows, converged=converged)
+    pd.DataFrame(rows).to_csv(d / "learning_curves.csv", index=False)
+    curve = {"augmentation": "none", "max_n": 1000.0, "target_accuracy": 0.85, "reference": "cnn_pool"}
+    pd.DataFrame([
+        {**curve, "model": "cnn_pool", "samples_to_target": 900.0, "samples_to_target_lo": 800.0,
+         "samples_to_target_hi": 1000.0, "target_status": "interpolated", "efficiency_ratio": 1.0,
+         "efficiency_ratio_lo": np.nan, "efficiency_ratio_hi": np.nan},
+        {**curve, "model": "mlp", "samples_to_target": 1800.0, "samples_to_target_lo": 1500.0,
+         "samples_to_target_hi": np.inf, "target_status": "extrapolated", "efficiency_ratio": 2.0,
+         "efficiency_ratio_lo": 1.5, "efficiency_ratio_hi": 3.0},
+        {**curve, "model": "vit_tiny", "samples_to_target": 50000.0, "samples_to_target_lo": 9000.0,
+         "samples_to_target_hi": np.inf, "target_status": "extrapolated", "efficiency_ratio": 55.0,
+         "efficiency_ratio_lo": 10.0, "efficiency_ratio_hi": np.inf},
+    ]).to_csv(d / "curves.csv", index=False)
+
+
+def _reference(ref: Path, *, converged: bool = False) -> Path:
+    _hunger(ref, converged)
+    # Engstrom: natural 0.9, worst-of-10 0.1 (standard) / 0.6 (augmented), grid 0 / 0.2
+    d = ref / "engstrom2019"
+    _runs(d, _designs(["cnn"], ["none", "random_transforms"], lambda m, a, s: 0.88 if a == "none" else 0.82))
+    _inv(d, [("cnn", a, s, sweep, metric, v)
+             for a, worst, grid in (("none", 0.1, 0.0), ("random_transforms", 0.6, 0.2)) for s in SEEDS
+             for sweep, metric, v in (("clean", "accuracy", 0.9 - 0.05 * (a != "none") + NOISY[s]),
+                                      ("random_k", "random_accuracy", 0.5), ("random_k", "worst_of_k_accuracy", worst),
+                                      ("engstrom", "grid_accuracy", grid))])
+    # Zhang: blur5 is +2 consistency points in every seed; accuracy differs by noise only
+    for study, gain in (("zhang2019", 0.02), ("zhang2019_nocanvas_noaug", 0.10)):
+        d = ref / study
+        _runs(d, _designs(["max", "blur5"], ["shift"], lambda m, a, s: 0.85 + (m == "blur5") * NOISY[s]))
+        _inv(d, [(m, "shift", s, "shift_pairs", "pair_consistency", 0.9 + (m == "blur5") * gain)
+                 for m in ("max", "blur5") for s in SEEDS])
+    # Azulay: flip rates; stride +0.05 everywhere, blur −0.1 everywhere, gap −0.1 ± noise
+    d = ref / "azulay2019"
+    flip = {"flat": 0.3, "stride": 0.35, "blur": 0.2, "gap": 0.2}
+    _runs(d, _designs(flip, ["none", "shift"], lambda m, a, s: 0.6 if m == "gap" else 0.86))
+    _inv(d, [(m, a, s, "walk", metric, (f - 0.2 * (a == "shift") + (m == "gap") * NOISY[s]) * scale)
+             for m, f in flip.items() for a in ("none", "shift") for s in SEEDS
+             for metric, scale in (("flip_rate", 1.0), ("mac", 0.5))])
+    # Kauderer: augmentation +0.4, pooling +0.02, filter size 0, depth noise
+    d = ref / "kauderer2017"
+    base = {"base": 0.40, "nopool": 0.38, "k5": 0.40, "depth3": 0.40}
+    _runs(d, _designs(base, ["none", "shift"], lambda m, a, s: 0.85))
+    _inv(d, [(m, a, s, "translation_map", "mean_consistency", v + 0.4 * (a == "shift") + (m == "depth3") * NOISY[s])
+             for m, v in base.items() for a in ("none", "shift") for s in SEEDS])
+    # the paper's embedding distance per grid point: base 0.5, the others 0.3; the identity (0) is left out
+    inv = pd.read_csv(d / "invariance.csv")
+    points = [dict(model=m, augmentation=a, n_train=100, seed=s, sweep="translation_map", dx=dx, dy=0.0, angle=0.0,
+                   scale=1.0, metric="embedding_distance", value=0.0 if dx == 0 else (0.5 if m == "base" else 0.3))
+              for m in base for a in ("none", "shift") for s in SEEDS for dx in (0.0, 1.0)]
+    pd.concat([inv, pd.DataFrame(points)]).to_csv(d / "invariance.csv", index=False)
+    d = ref / "fashion_mnist_benchmark"
+    _runs(d, _designs(["mlp", "lenet5", "cnn_pool"], ["none"],
+                      lambda m, a, s: {"mlp": 0.87, "lenet5": 0.85, "cnn_pool": 0.9}[m] + 0.002 * s),
+          converged=converged)
+    return ref
+
+
+CI_NOISE = "(95% CI −12.7 to +12.7, 2 seeds)"
+KNOWN = {  # table -> substrings its synthetic rendering must hold
+    "data_hunger": ["| `cnn_pool` | 0.800 ± 0.000 | 0.850 ± 0.000 | 0.20 → 0.20 | 1,000 | epochs run 5; "
+                    "converged: not recorded |", "| model | n=250 | 1k |", "16 runs, seeds 0, 1",
+                    "training time 16.0 min in all; git 0123456789."],
+    "data_hunger_curves": ["| `cnn_pool` | none | ≈900 (95% CI 800–1,000) | reference |",
+                           "| `mlp` | none | ≈1,800 (95% CI 1,500–unbounded), extrapolated beyond n=1,000 | "
+                           "2.0× (95% CI 1.5–3.0) |",
+                           "| `vit_tiny` | none | not reached within the measured range (n ≤ 1,000) | — |"],
+    "data_hunger_paired": ["`cnn_pool` − `mlp`, test accuracy in points: n=250: +2.0 (95% CI +2.0 to +2.0, "
+                           "2 seeds); n=1k: +2.0", "train−test gap at n=250 in points: +9.5 (95% CI +3.1 to +15.9, 2 seeds)"],
+    "data_hunger_verdict": ["than `mlp`: **supported** (its 95% CI of the data ratio, 1.5× to 3.0×, lies above 1)",
+                            "`vit_tiny` does not reach the target within the measured range",
+                            "GAP head (train−test gap at n=250): **supported**",
+                            "Pooling helps: not measured"],
+    "verdicts": ["| Zhang 2019 | consistency: reproduced (blur5", "| Kauderer-Abrams 2017 | reproduced (augmentation"],
+    "engstrom2019": ["| paper, MNIST, standard | 99.31% |",
+                     "| ours, Fashion-MNIST, `none` | 90.0 ± 1.4% | 50.0 ± 0.0% | 10.0 ± 0.0% | 0.0 ± 0.0% | 88.0 ± 0.0% |"],
+    "engstrom2019_verdict": ["**Verdict: reproduced**", "worst-of-10 +50.0 (95% CI +50.0 to +50.0, 2 seeds) points "
+                             "(reproduced)", "natural accuracy −5.0 (95% CI −5.0 to −5.0, 2 seeds)"],
+    "zhang2019": ["| ours, canvas 36, shift-trained: `blur5` | 92.00 ± 0.00 | 85.00 ± 1.41 |",
+                  "| ours, canvas 36, shift-trained: blur5 − max, paired | **+2.00 (95% CI +2.00 to +2.00, 2 seeds)** | "
+                  "+0.00 (95% CI −12.71 to +12.71, 2 seeds) |", "no augmentation (harsh variant): blur5 − max, paired | "
+                  "**+10.00"],
+    "zhang2019_verdict": ["**Verdict (consistency): reproduced** (blur5 − max +2.00", "accuracy: no detectable "
+                          "accuracy difference"],
+    "azulay2019": ["| `stride` | 86.0 ± 0.0 / 86.0 ± 0.0 | 0.350 ± 0.000 | 0.150 ± 0.000 | 0.175 ± 0.000 | 0.075 ± 0.000 |"],
+    "azulay2019_paired": ["flip rate, `stride` − `flat`: none: +0.050 (95% CI +0.050 to +0.050, 2 seeds)",
+                          "flip rate, shift − none: `flat`: −0.200"],
+    "azulay2019_verdict": ["raises it: reproduced** (stride − flat +0.050", "lowers it: reproduced** (blur − flat −0.100",
+                           "**flatten vs GAP: no detectable difference** (gap − flat: −0.100 (95% CI −0.227 to +0.027",
+                           "The GAP model reached only 60.0% test accuracy"],
+    "kauderer2017": ["| augmentation (none → shifts) | mean consistency | 0.395 → 0.795 | +40.00 (95% CI +40.00 to +40.00, "
+                     "8 pairs) |", "| pooling (none → 2x2 max) | mean consistency | 0.580 → 0.600 | +2.00 (95% CI +2.00 to +2.00, 4 pairs) |",
+                     # seed noise ±1 point in 4 pairs: t(3) = 3.182, sem = 0.577 points
+                     "| depth (3 → 2 blocks) | mean consistency | 0.600 → 0.600 | +0.00 (95% CI −1.84 to +1.84, 4 pairs) |",
+                     "| pooling (none → 2x2 max) | mean embedding distance | 0.300 → 0.500 | +20.00 (95% CI +20.00 to +20.00, "
+                     "4 pairs) |"],
+    "kauderer2017_verdict": ["**Verdict: reproduced** (augmentation changes mean consistency by +40.00", "20× the largest"],
+    "fashion_mnist_benchmark": ["| `cnn_pool` | 1,000 | 0.9010 ± 0.0014 (2) | epochs run 5; converged: not recorded | "
+                                "1.0 ± 0.0 | small CNNs 0.876-0.932 |"],
+    "fashion_mnist_benchmark_verdict": ["inside the small-CNN band: `cnn_pool`; below it: `lenet5`. Best preset: "
+                                        "`cnn_pool` (0.9010)."],
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    return _reference(tmp_path_factory.mktemp("reference"))
+
+
+def test_every_registered_table_has_a_known_answer(tables):
+    assert sorted(KNOWN) == sorted(tables.TABLES), "a registered table has no known-answer case (or a case has no table)"
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_known_answers(tables, synthetic, name):
+    out = tables.render(name, synthetic)
+    for expected in KNOWN[name]:
+        assert expected in out, f"{name}: {expected!r} not in\n{out}"
+
+
+def test_data_hunger_with_two_augmentations(tables, tmp_path):
+    ref = _reference(tmp_path)
+    d = ref / "data_hunger"
+    for name in ("runs.csv", "learning_curves.csv", "curves.csv"):
+        df = pd.read_csv(d / name)
+        pd.concat([df, df.assign(augmentation="geo")]).to_csv(d / name, index=False)
+    assert "| `cnn_pool` | geo | 0.800 ± 0.000 |" in tables.render("data_hunger", ref)
+    paired = tables.render("data_hunger_paired", ref)
+    assert "`cnn_pool` − `mlp` (geo), test accuracy in points: n=250: +2.0" in paired
+    assert "GAP head (`cnn_gap`) (geo), train−test gap at n=250 in points: +9.5" in paired
+    assert "than `mlp` (geo): **supported**" in tables.render("data_hunger_verdict", ref)
+
+
+def test_convergence_fields_show_when_recorded(tables, tmp_path):
+    ref = _reference(tmp_path, converged=True)
+    assert "epochs run 5; best epoch 3–4; converged 8/16" in tables.render("data_hunger", ref)
+    benchmark = tables.render("fashion_mnist_benchmark", ref)
+    assert "| epochs run 5; best epoch 3–4; converged 1/2 |" in benchmark  # per preset
+    assert "6 runs, seeds 0, 1; epochs run 5; best epoch 3–4; converged 3/6;" in benchmark  # the folder
+
+
+def test_old_references_without_convergence_columns_read_not_recorded(tables, tmp_path):
+    ref = _reference(tmp_path)
+    df = pd.read_csv(ref / "fashion_mnist_benchmark" / "runs.csv").drop(columns=["epochs_run"])
+    df.to_csv(ref / "fashion_mnist_benchmark" / "runs.csv", index=False)
+    assert "| epochs run: not recorded; converged: not recorded |" in tables.render("fashion_mnist_benchmark", ref)
+
+
+@pytest.mark.parametrize("low, high, direction, expected", [
+    ((0.1, 0.2), (0.3, 0.4), +1, "reproduced"),
+    ((0.1, 0.2), (0.3, 0.4), -1, "opposite to the paper"),
+    ((0.1, 0.2), (0.11, 0.19), +1, "no detectable difference"),
+    ((0.1,), (0.3,), +1, "not testable (no interval)"),
+])
+def test_verdict_needs_the_papers_direction_and_an_interval_excluding_0(tables, low, high, direction, expected):
+    d = tables.diff(pd.Series(low, index=range(len(low))), pd.Series(high, index=range(len(high))))
+    assert tables.verdict(d, direction) == expected
+
+
+def test_docs_pages_use_the_same_blocks(tables):
+    # the site's build hook (scripts/docs_hooks.py) renders these markers with the same registry
+    import re
+
+    for page in (ROOT / "docs").rglob("*.md"):
+        for name in re.findall(r"<!--\s*reference-table\s+([\w-]+)\s*-->", page.read_text(encoding="utf-8")):
+            assert name in tables.TABLES, f"{page.relative_to(ROOT)}: reference-table {name} is not a registered table"
+
+
+def test_docs_hook_renders_the_readme_block(tables):
+    pytest.importorskip("mkdocs")
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "scripts" / "docs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = hooks.on_page_markdown("x\n\n<!-- reference-table zhang2019_verdict -->\n", None, None, None)
+    assert page == "x\n\n" + tables.render("zhang2019_verdict") + "\n"
