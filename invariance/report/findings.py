@@ -24,6 +24,7 @@ from invariance.analysis.paired import difference
 from invariance.curves.run_summary import CONSISTENCY_PREFIX as CONSISTENCY
 from invariance.curves.run_summary import GRID_PREFIX as GRID
 from invariance.curves.run_summary import run_summaries, sweeps_of
+from invariance.report.claims import lecture_claims
 from invariance.report.comparisons import (as_flag, budget_note, capitalise, compare, design_label, diff_text,
                                            pair_label, rank, ranking_sentence, seeds_phrase, unconverged, values)
 
@@ -414,7 +415,9 @@ def key_findings(runs: pd.DataFrame, invariance: pd.DataFrame | None = None, *, 
     """
     table = per_run_table(runs, invariance)
     groups = [("Chance-level runs", chance_findings(table, num_classes)),
-              ("Unconverged runs", unconverged_findings(runs)), ("Accuracy", accuracy_findings(table))]
+              ("Unconverged runs", unconverged_findings(runs)),
+              ("The lecture's claims", lecture_claims(at_largest_n(table))),
+              ("Accuracy", accuracy_findings(table))]
     for sweep in sweeps if sweeps is not None else sweeps_of(table):
         heading = f"Grid {sweep}" if _is_grid(table, sweep) else SWEEP_TITLES.get(sweep, f"Sweep {sweep}")
         groups.append((heading,
