@@ -143,7 +143,7 @@ def resolve_run(model_spec: Any, dataset: Any, *, n_train: int | None = None, tr
 
 def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: Any = None,
           augmentation: Any = None, seed: int = 0, out_dir: str | os.PathLike | None = None,
-          verbose: int = 1) -> TrainResult:
+          verbose: int = 1, callbacks: tuple[keras.callbacks.Callback, ...] = ()) -> TrainResult:
     """Trains a fresh zoo model on a nested subset of a dataset.
 
     Args:
@@ -159,6 +159,9 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         out_dir: The run directory. A finished run there is returned as stored, an
             interrupted one resumes; None trains in memory only.
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        callbacks: Extra Keras callbacks for every epoch's ``fit`` call (each epoch is one
+            call), e.g. to score the test set after each epoch; they must not change the
+            training, or a resumed run would differ from an uninterrupted one.
 
     Returns:
         A :class:`TrainResult`. Divergence (a non-finite loss) gives status ``failed``
@@ -197,7 +200,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     state = _resume(run, train_model, tspec, plan, verbose=verbose)
     feed = default_feed(augmentation_path=path)
     _fit_epochs(state, model, train_model, arrays, tspec, plan, aspec, seed=seed, path=path, feed=feed, run=run,
-                verbose=verbose)
+                verbose=verbose, extra=list(callbacks))
 
     history = history_frame(state.rows)
     metrics = run_metrics(state.status, state.reason, history, model, dataset, split, spec, path=path, feed=feed,
@@ -283,11 +286,12 @@ def _resume(run: RunDir | None, train_model: keras.Model, tspec: TrainSpec, plan
 
 
 def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arrays: RunArrays, tspec: TrainSpec,
-                plan: EpochPlan, aspec: Any, *, seed: int, path: str, feed: str, run: RunDir | None, verbose: int) -> None:
+                plan: EpochPlan, aspec: Any, *, seed: int, path: str, feed: str, run: RunDir | None, verbose: int,
+                extra: list) -> None:
     """Trains epoch by epoch from ``state.start``, with a backup after each epoch but the last;
     stops early, or at the first non-finite loss (``state.status`` then says ``failed``)."""
     guard = Divergence()
-    callbacks: list[keras.callbacks.Callback] = [guard]
+    callbacks: list[keras.callbacks.Callback] = [guard, *extra]
     if verbose:
         callbacks.append(EpochProgress(plan.max_epochs, verbose))
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
