@@ -57,6 +57,19 @@ def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int) -> EpochPlan:
     return EpochPlan(spe, warmup, total - warmup, horizon, cap)
 
 
+def expected_epochs(spec: TrainSpec, *, steps_per_epoch: int) -> int:
+    """The epochs a run of ``spec`` is expected to train, for cost estimates.
+
+    An explicit cap counts in full (early stopping only shortens a run); with the default
+    cap, a run that anneals stops about ``patience`` epochs after its horizon, so that is
+    the estimate (a small subset usually plateaus sooner).
+    """
+    plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch)
+    if spec.epochs is not None:
+        return plan.max_epochs
+    return min(plan.horizon_epochs + (spec.early_stopping or 0), plan.max_epochs)
+
+
 def learning_rate_at(spec: TrainSpec, plan: EpochPlan, step: int) -> float:
     """The ``warmup_cosine`` learning rate before optimizer step ``step`` (0-based), in plain
     floats: the formula the keras schedule of :func:`invariance.training.optimizer.make_optimizer`
