@@ -130,7 +130,8 @@ def main() -> None:
             e, s = entry[f"epochs_to_{t}"], entry[f"seconds_to_{t}"]
             cells.append(f"{_fmt(e):>13} {_fmt(s):>10}")
         print(f"{model:<10} " + " ".join(cells))
-    result = {"summary": summary, "runs": rows, "dataset": data.name, "n_train": args.n, "targets": args.targets,
+    headline = {f"{m}_epochs_to_{t}": summary[m][f"epochs_to_{t}"]["median"] for m in summary for t in args.targets}
+    result = {**headline, "summary": summary, "runs": rows, "dataset": data.name, "n_train": args.n, "targets": args.targets,
               "seeds": args.seeds, "backend": keras.backend.backend(), "cpu_count": os.cpu_count(),
               "load_average": [round(v, 2) for v in load], "to_plateau": args.to_plateau}
     if args.out:
