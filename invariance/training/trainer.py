@@ -281,7 +281,7 @@ def _resume(run: RunDir | None, train_model: keras.Model, tspec: TrainSpec, plan
         state.rows = run.read_history().iloc[:state.start].to_dict("records")
         state.best = backup.get("best") if state.best is not None else None
         if verbose:
-            print(f"Resuming {run.path} after epoch {state.start} (cap {plan.max_epochs})", flush=True)
+            print(f"Resuming {run.path} after epoch {state.start}/{plan.max_epochs} (the cap)", flush=True)
     return state
 
 
