@@ -8,7 +8,8 @@ import pandas as pd
 
 # The deterministic columns of the study tables (times differ from run to run).
 RUN_DETERMINISTIC = ["run_id", "model", "augmentation", "n_train", "seed", "status", "test_accuracy",
-                     "train_accuracy", "params", "macs", "epochs_run"]
+                     "train_accuracy", "val_accuracy", "params", "macs", "epochs_run", "best_epoch",
+                     "stop_reason", "converged"]
 INVARIANCE_KEYS = ["run_id", "model", "augmentation", "n_train", "seed", "sweep", "dx", "dy", "angle", "scale",
                    "metric", "n", "layer"]
 

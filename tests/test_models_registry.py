@@ -26,6 +26,7 @@ EXPECTED = {
     "allconv": dict(family="cnn", embedding=128, convs=6, pools=0),
     "vgg_tiny": dict(family="cnn", embedding=128, convs=6, pools=3),
     "resnet_tiny": dict(family="cnn", embedding=64, convs=6, pools=0),
+    "cnn_gap": dict(family="cnn", embedding=128, convs=3, pools=3),
     "cnn_aps": dict(family="cnn", embedding=128, convs=2, pools=2),
     "p4cnn": dict(family="gcnn", embedding=128, convs=2, pools=2),
     "mlp": dict(family="mlp", embedding=128, convs=0, pools=0),

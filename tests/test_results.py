@@ -18,7 +18,7 @@ from invariance.training import RunDir
 
 def test_columns_are_written_down_once():
     assert HARNESS_COLUMNS is COLUMNS
-    assert RUN_COLUMNS[:len(KEY_COLUMNS)] == KEY_COLUMNS and len(RUN_COLUMNS) == len(set(RUN_COLUMNS)) == 14
+    assert RUN_COLUMNS[:len(KEY_COLUMNS)] == KEY_COLUMNS and len(RUN_COLUMNS) == len(set(RUN_COLUMNS)) == 18
 
 
 @pytest.mark.parametrize("content, expected", [

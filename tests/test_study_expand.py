@@ -80,8 +80,10 @@ def test_step_budget_sets_epochs_per_size():
     runs = expand_runs(study, FP, n_total=6000)
     # n_fit = n - 10%: 90 -> 2 steps/epoch -> 20 epochs; 900 -> 18 -> 3; 5400 -> 108 -> 1, floored to 2
     assert [r.train.epochs for r in runs] == [20, 3, 2, 2]
+    # the cosine of the default recipe decays over the budget
+    assert [r.train.decay_steps for r in runs] == [40] * 4
     assert runs[2].run_id == expand_runs(load_study(tiny_study(
-        train={"epochs": 2, "batch_size": 50}, n_train=[6000])), FP)[0].run_id
+        train={"epochs": 2, "batch_size": 50, "decay_steps": 40}, n_train=[6000])), FP)[0].run_id
     with pytest.raises(Exception, match="null"):
         expand_runs(study, FP)
 

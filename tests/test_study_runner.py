@@ -36,6 +36,12 @@ def test_layout_and_tables(done):
     assert list(runs["model"]) == ["mlp[hidden=16]", "cnn_pool[channels=4,dense_units=16]"]  # study order
     assert set(runs["status"]) == {"completed"} and (runs["n_train"] == 200).all()
     assert runs["test_accuracy"].between(0, 1).all() and (runs["params"] > 0).all()
+    # how each run ended: the convergence fields of the issue, from the trainer's metrics.json
+    for column in ("epochs_run", "best_epoch", "stop_reason", "converged", "train_accuracy", "val_accuracy"):
+        assert runs[column].notna().all(), column
+    assert set(runs["stop_reason"]) <= {"plateau", "cap"}
+    assert (runs["converged"] == (runs["stop_reason"] == "plateau")).all()
+    assert (runs["best_epoch"] <= runs["epochs_run"]).all()
     for run_id in runs["run_id"]:
         run_dir = study_dir / "runs" / run_id
         for name in ("model.keras", "metrics.json", "history.csv", "run.json", "invariance.csv", "status.json"):

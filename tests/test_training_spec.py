@@ -13,7 +13,8 @@ def test_defaults_and_forms():
     spec = resolve_train_spec({"epochs": 3, "batch_size": 64, "learning_rate": 1e-2, "early_stopping": 2})
     assert (spec.epochs, spec.batch_size, spec.early_stopping) == (3, 64, 2)
     assert resolve_train_spec(spec) is spec
-    assert TrainSpec().val_fraction == 0.1 and TrainSpec().early_stopping is None
+    assert TrainSpec().val_fraction == 0.1 and TrainSpec().early_stopping == 3
+    assert (TrainSpec().schedule, TrainSpec().epochs) == ("warmup_cosine", None)
 
 
 BAD = [
@@ -22,7 +23,11 @@ BAD = [
     ({"learning_rate": "fast"}, "train.learning_rate", "must be a number"),
     ({"momentum": 1.0}, "train.momentum", "[0, 1)"),
     ({"weight_decay": -1}, "train.weight_decay", "between 0.0 and 1.0"),
-    ({"schedule": "linear"}, "train.schedule", "'none', 'cosine', 'step'"),
+    ({"schedule": "linear"}, "train.schedule", "'warmup_cosine', 'none', 'cosine', 'step'"),
+    ({"warmup_epochs": -1}, "train.warmup_epochs", "between 0.0 and 1000.0"),
+    ({"decay_steps": 0}, "train.decay_steps", ">= 1"),
+    ({"lr_floor": 1.5}, "train.lr_floor", "between 0.0 and 1.0"),
+    ({"min_delta": -0.1}, "train.min_delta", ">= 0.0"),
     ({"step_size": 0}, "train.step_size", ">= 1"),
     ({"gamma": 0}, "train.gamma", "(0, 1]"),
     ({"batch_size": 0}, "train.batch_size", "between 1 and 65536"),
@@ -67,3 +72,39 @@ def test_schedules_follow_the_epochs():
     np.testing.assert_allclose([_lr_at(step, s) for s in (0, 19, 20, 39, 40)], [1, 1, 0.5, 0.5, 0.25])
     cos = make_optimizer(TrainSpec(learning_rate=1.0, schedule="cosine", epochs=4), steps_per_epoch=10)
     np.testing.assert_allclose([_lr_at(cos, s) for s in (0, 20, 40)], [1, 0.5, 0], atol=1e-6)
+
+
+def test_epoch_plan_scales_with_n():
+    from invariance.training.schedule import epoch_plan
+
+    # Full Fashion-MNIST less its validation split: 54000 images, batch 128 -> 422 steps/epoch;
+    # ceil(2000 / 422) = 5 epochs of horizon; the cap is 2 x 5 + patience 3.
+    plan = epoch_plan(TrainSpec(), steps_per_epoch=422)
+    assert (plan.warmup_steps, plan.decay_steps, plan.horizon_epochs, plan.max_epochs) == (422, 1688, 5, 13)
+    # 900 images -> 8 steps/epoch: a 250-epoch horizon, capped at 503 epochs (early stopping ends sooner).
+    assert (epoch_plan(TrainSpec(), steps_per_epoch=8).horizon_epochs,
+            epoch_plan(TrainSpec(), steps_per_epoch=8).max_epochs) == (250, 503)
+    # A cap below the horizon ends the cosine at the cap; a one-epoch run still reaches the floor.
+    short = epoch_plan(TrainSpec(epochs=2), steps_per_epoch=10)
+    assert (short.warmup_steps, short.decay_steps, short.horizon_epochs, short.max_epochs) == (10, 10, 2, 2)
+    one = epoch_plan(TrainSpec(epochs=1), steps_per_epoch=10)
+    assert (one.warmup_steps, one.decay_steps) == (9, 1)
+    # Without early stopping the default cap is twice the horizon.
+    assert epoch_plan(TrainSpec(early_stopping=None), steps_per_epoch=422).max_epochs == 10
+
+
+def test_warmup_cosine_known_answers():
+    from invariance.training.schedule import epoch_plan, learning_rate_at
+
+    # 10 steps/epoch, decay_steps 40 -> a 4-epoch horizon: warm-up over steps 0-9 to 1.0,
+    # cosine over steps 10-39 from 1.0 to the floor 0.1, then 0.1 for good.
+    spec = TrainSpec(learning_rate=1.0, decay_steps=40, lr_floor=0.1)
+    opt = make_optimizer(spec, steps_per_epoch=10)
+    steps = [0, 5, 10, 25, 40, 100]
+    expected = [0.0, 0.5, 1.0, 0.1 + 0.9 * 0.5, 0.1, 0.1]
+    np.testing.assert_allclose([_lr_at(opt, s) for s in steps], expected, atol=1e-6)
+    plan = epoch_plan(spec, steps_per_epoch=10)
+    np.testing.assert_allclose([learning_rate_at(spec, plan, s) for s in steps], expected, atol=1e-12)
+    # Between the known points, the keras schedule and the plain formula agree.
+    np.testing.assert_allclose([_lr_at(opt, s) for s in range(45)],
+                               [learning_rate_at(spec, plan, s) for s in range(45)], atol=1e-6)

@@ -41,6 +41,9 @@ def test_run_directory_contents(run_a):
         assert key in metrics, key
     assert metrics["n_train"] == 200 and metrics["n_fit"] == 180 and metrics["n_val"] == 20
     assert 0 <= metrics["test_accuracy"] <= 1 and metrics["epochs_run"] == 2 and metrics["params"] > 0
+    # two epochs at the cap (patience 3 cannot run out): not converged; the kept weights are the best epoch's
+    assert (metrics["stop_reason"], metrics["converged"], metrics["max_epochs"]) == ("cap", False, 2)
+    assert metrics["best_epoch"] in (1, 2) and 0 <= metrics["val_accuracy"] <= 1
     spec = json.loads((d / "spec.json").read_text())
     assert spec["dataset"]["fingerprint"] == load_dataset("fashion_mnist_mini").fingerprint()
     assert spec["seed"] == 1 and spec["n_train"] == 200 and spec["train"]["epochs"] == 2
@@ -101,6 +104,7 @@ def test_divergence_marks_the_run_failed(data, tmp_path):
     assert result.status == "failed" and "diverged" in result.reason and result.model is None
     metrics = json.loads((tmp_path / "nan" / "metrics.json").read_text())
     assert metrics["status"] == "failed" and metrics["reason"] == result.reason and metrics["test_accuracy"] is None
+    assert (metrics["stop_reason"], metrics["converged"]) == ("diverged", False)
     assert (tmp_path / "nan" / "status").read_text().strip() == "failed"
     assert not (tmp_path / "nan" / "model.keras").exists() and not (tmp_path / "nan" / "backup").exists()
     history = pd.read_csv(tmp_path / "nan" / "history.csv")
@@ -114,7 +118,8 @@ def test_early_stopping_restores_the_best_epoch_and_survives_a_crash(data, tmp_p
     from invariance.training.run_dir import RunDir
 
     kw = dict(n_train=60, seed=0, verbose=0, out_dir=tmp_path / "es",
-              train={"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2, "val_fraction": 0.5})
+              train={"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2, "val_fraction": 0.5,
+                     "min_delta": 0.0})
 
     def crash(self, metrics):
         raise RuntimeError("killed before metrics.json")
@@ -129,6 +134,7 @@ def test_early_stopping_restores_the_best_epoch_and_survives_a_crash(data, tmp_p
     best = int(h["val_loss"].idxmin())
     assert result.metrics["epochs_run"] < 40 and result.metrics["epochs_run"] == best + 3
     assert result.metrics["best_epoch"] == best + 1
+    assert (result.metrics["stop_reason"], result.metrics["converged"]) == ("plateau", True)
     # the best epoch's weights, read back from the backup, not the last epoch's
     assert result.metrics["val_loss"] == pytest.approx(h["val_loss"][best], rel=1e-4)
 
@@ -147,3 +153,18 @@ def test_augmented_training_on_each_path(data, run_a, augmentation, path, twice)
     assert [layer.name for layer in a.model.layers] == [layer.name for layer in run_a.model.layers]
     if twice:  # the albumentations batches' determinism is proven in test_augment_paths
         assert train(MODEL, data, **kw).metrics["test_loss"] == a.metrics["test_loss"]
+
+
+def test_min_delta_ignores_tiny_improvements():
+    from invariance.training.stopping import new_best, plateaued, stop_fields, update_best
+
+    best = new_best()
+    # 1.0 is the best; 0.9995 is below it by less than min_delta, so it waits; 0.9 counts.
+    assert [update_best(best, v, e, min_delta=1e-3) for e, v in enumerate([1.0, 0.9995, 0.9, 0.8995], 1)] \
+        == [True, False, True, False]
+    assert (best["epoch"], best["wait"]) == (3, 1) and not plateaued(best, 2)
+    update_best(best, 0.95, 5, min_delta=1e-3)
+    assert plateaued(best, 2) and stop_fields("completed", best, patience=2) == {"stop_reason": "plateau",
+                                                                                 "converged": True}
+    assert stop_fields("completed", None, patience=None) == {"stop_reason": "cap", "converged": False}
+    assert stop_fields("failed", best, patience=2) == {"stop_reason": "diverged", "converged": False}

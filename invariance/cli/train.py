@@ -57,13 +57,13 @@ def _augmentation(text: str) -> Any:
 @click.option("--canvas", type=int, default=None, metavar="S", help="Zero-pad images to S x S, centred.")
 @click.option("--n-train", type=int, default=None, metavar="N",
               help="Train on a class-balanced subset of N images (validation is carved from it).")
-@click.option("--epochs", type=int, default=None, metavar="E", help="Epochs (default 10).")
+@click.option("--epochs", type=int, default=None, metavar="E", help="Epoch cap (default: 2 x the decay horizon + patience; early stopping usually ends sooner).")
 @click.option("--batch-size", type=int, default=None, metavar="B", help="Batch size (default 128).")
-@click.option("--lr", "learning_rate", type=float, default=None, metavar="LR", help="Learning rate (default 1e-3).")
+@click.option("--lr", "learning_rate", type=float, default=None, metavar="LR", help="Peak learning rate (default 3e-3).")
 @click.option("--optimizer", default=None, metavar="NAME", help="adam (default), adamw or sgd.")
-@click.option("--schedule", default=None, metavar="NAME", help="none (default), cosine or step.")
+@click.option("--schedule", default=None, metavar="NAME", help="warmup_cosine (default), none, cosine or step.")
 @click.option("--early-stopping", type=int, default=None, metavar="PATIENCE",
-              help="Stop after PATIENCE epochs without a better validation loss; keep the best weights.")
+              help="Stop after PATIENCE epochs without a better validation loss; keep the best weights (default 3).")
 @click.option("--augment", default="none", show_default=True, metavar="SPEC",
               help="none, geometric:shift=4,rotate=15,scale=0.9-1.1[,fill=..,path=device|albumentations], "
                    "or a YAML file (geometric ranges or {albumentations: [...]}).")

@@ -39,6 +39,13 @@ PRESETS: dict[str, ModelSpec] = {
     # He et al. 2016, shrunk: residual blocks with batch norm, strided downsampling, GAP head.
     "resnet_tiny": CNNSpec(depth=3, channels=16, channel_multiplier=2.0, convs_per_block=2, stride=2,
                            batch_norm=True, residual=True, pooling="none", head="gap", dense_units=0),
+    # The global-average-pooling counterpart of cnn_pool: three conv blocks (32-64-128) with
+    # batch norm and 2x2 max pooling, then GAP and a linear head (no hidden dense layer). Batch
+    # norm is what lets a GAP head train well here: without it the plain 2-block GAP CNN
+    # reached only 0.81-0.83 test accuracy in 20 epochs.
+    "cnn_gap": CNNSpec(depth=3, channels=32, channel_multiplier=2.0, kernel_size=3, padding="same",
+                       activation="relu", batch_norm=True, pooling="max", pool_size=2, head="gap",
+                       dense_units=0),
     # Chaman & Dokmanic 2021: cnn_pool with circular padding, a stride-1 max then adaptive
     # polyphase sampling, and a GAP head: exactly invariant to circular shifts.
     "cnn_aps": CNNSpec(depth=2, channels=32, channel_multiplier=2.0, kernel_size=3, padding="circular",
@@ -64,6 +71,7 @@ DESCRIPTIONS: dict[str, str] = {
     "allconv": "all-convolutional: stride-2 convs instead of pooling, GAP head",
     "vgg_tiny": "VGG-style: 3 blocks of two 3x3 convs + max pooling",
     "resnet_tiny": "ResNet-style: 3 residual blocks with batch norm, GAP head",
+    "cnn_gap": "three conv blocks (32, 64, 128) with batch norm and max pooling, GAP + linear head",
     "cnn_aps": "cnn_pool with circular padding, APS pooling and a GAP head: exact circular-shift invariance",
     "p4cnn": "p4 group CNN (16, 32 group channels), 2x2 max pooling, GAP head: exact quarter-turn invariance",
     "mlp": "multilayer perceptron, hidden 256-128, no convolutions",

@@ -36,15 +36,17 @@ REPORT_MD = "report.md"
 
 KEY_COLUMNS = ("run_id", "model", "augmentation", "n_train", "seed")
 """What identifies a run; in front of every row of ``invariance.csv``."""
-METRIC_COLUMNS = ("test_accuracy", "train_accuracy", "params", "macs", "train_seconds", "epochs_run",
-                  "n_fit")
-"""What ``runs.csv`` takes from the trainer's ``metrics.json`` (``n_fit``: the images a run trained
-on, its ``n_train`` subset less the validation split)."""
+METRIC_COLUMNS = ("test_accuracy", "train_accuracy", "val_accuracy", "params", "macs", "train_seconds",
+                  "epochs_run", "best_epoch", "stop_reason", "converged", "n_fit")
+"""What ``runs.csv`` takes from the trainer's ``metrics.json``: ``n_fit`` is the images a run
+trained on (its ``n_train`` subset less the validation split); ``stop_reason`` is ``plateau``,
+``cap`` or ``diverged`` and ``converged`` is true only for ``plateau`` (see
+:mod:`invariance.training.stopping`); the accuracies are those of the kept (best) weights."""
 RUN_COLUMNS = KEY_COLUMNS + ("status", "reason") + METRIC_COLUMNS
 """Columns of ``runs.csv``, in order."""
-INT_COLUMNS = ("n_train", "seed", "params", "macs", "epochs_run", "n_fit")
+INT_COLUMNS = ("n_train", "seed", "params", "macs", "epochs_run", "best_epoch", "n_fit")
 """Columns of the study tables that hold integers (nullable: a failed run may lack them)."""
-TEXT_COLUMNS = ("run_id", "model", "augmentation", "status", "reason", "sweep", "metric", "layer")
+TEXT_COLUMNS = ("run_id", "model", "augmentation", "status", "reason", "stop_reason", "sweep", "metric", "layer")
 """Columns read back as text, even when a value looks like a number or like ``NA``/``none``."""
 
 __all__ = ["CURVES_FILE", "FIGURES_DIR", "FIGURES_INDEX", "HARNESS_COLUMNS", "INT_COLUMNS", "INVARIANCE_FILE",

@@ -12,7 +12,9 @@ The cost model, per run::
 where ``n`` is the number of training images after the validation split (``n_all`` before
 it), ``n_test`` the test set's size, ``steps`` = n / batch_size, ``macs`` the model's multiply-accumulates per image (``model_cost``), and
 ``points`` the transforms the harness evaluates (clean + sweeps + grids + random-k + walks).
-``epochs`` is the maximum, so early stopping only makes a study faster than estimated.
+``epochs`` is a given cap, or, with the default recipe, the decay horizon plus the patience
+(:func:`invariance.training.schedule.expected_epochs`), so early stopping mostly makes a
+study faster than estimated.
 
 The constants live in :data:`DEFAULT_COST`, measured with the TensorFlow backend on the 2-core
 development machine (see the comment there).
@@ -271,6 +273,8 @@ def estimate_study(runs, context, *, cost: CostModel | None = None, table: CostT
         An :class:`Estimate`.
     """
     from invariance.augment import execution_path
+    from invariance.training.schedule import expected_epochs
+    from invariance.training.spec import TrainSpec
 
     if table is None:
         table = CostTable(cost=cost, basis=cost.basis) if cost is not None else load_cost_table()
@@ -286,10 +290,12 @@ def estimate_study(runs, context, *, cost: CostModel | None = None, table: CostT
         n_all = len(dataset.y_train) if run.n_train is None else min(run.n_train, len(dataset.y_train))
         n = max(1, int(round(n_all * (1.0 - float(getattr(train, "val_fraction", 0.0) or 0.0)))))
         batch_size = int(getattr(train, "batch_size", 128))
+        epochs = expected_epochs(train, steps_per_epoch=-(-n // batch_size)) if isinstance(train, TrainSpec) \
+            else int(getattr(train, "epochs", 1))
         in_table += run.model_label in table.models and (table.batch_size in (None, batch_size))
         per_run.append(table.run_seconds(model=run.model_label, macs=macs[run.model_label], n_fit=n,
                                          n_predicted=n_all + len(dataset.y_test),
-                                         epochs=int(getattr(train, "epochs", 1)), batch_size=batch_size,
+                                         epochs=epochs, batch_size=batch_size,
                                          pairs=pairs, augmentation_path=execution_path(run.augmentation)))
     basis = table.basis
     if table.models:

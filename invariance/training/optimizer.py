@@ -1,20 +1,29 @@
-"""A run's optimiser and learning-rate schedule, from its TrainSpec."""
+"""A run's optimiser and learning-rate schedule, from its TrainSpec and epoch plan."""
 from __future__ import annotations
 
 from typing import Any
 
 import keras
 
+from invariance.training.schedule import epoch_plan
 from invariance.training.spec import TrainSpec
 
 
 def make_optimizer(spec: TrainSpec, *, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """The optimiser with its learning-rate schedule (per-step, so resumes are exact)."""
     lr: Any = spec.learning_rate
-    if spec.schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(spec.learning_rate, decay_steps=spec.epochs * steps_per_epoch)
+    plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch)
+    spe = plan.steps_per_epoch
+    if spec.schedule == "warmup_cosine":
+        # keras' CosineDecay: linear from 0 to warmup_target over warmup_steps, then a cosine
+        # to alpha x warmup_target over decay_steps, then constant (see schedule.learning_rate_at).
+        lr = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=plan.decay_steps, alpha=spec.lr_floor,
+                                                    warmup_target=spec.learning_rate,
+                                                    warmup_steps=plan.warmup_steps)
+    elif spec.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(spec.learning_rate, decay_steps=plan.max_epochs * spe)
     elif spec.schedule == "step":
-        lr = keras.optimizers.schedules.ExponentialDecay(spec.learning_rate, decay_steps=spec.step_size * steps_per_epoch,
+        lr = keras.optimizers.schedules.ExponentialDecay(spec.learning_rate, decay_steps=spec.step_size * spe,
                                                          decay_rate=spec.gamma, staircase=True)
     decay = spec.weight_decay or None
     if spec.optimizer == "sgd":

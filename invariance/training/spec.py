@@ -12,7 +12,7 @@ from invariance.config import parse_spec
 from invariance.errors import SpecError, in_range
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULES = ("none", "cosine", "step")
+SCHEDULES = ("warmup_cosine", "none", "cosine", "step")
 
 
 @dataclass(frozen=True)
@@ -24,28 +24,49 @@ class TrainSpec:
         learning_rate: Initial learning rate, > 0.
         momentum: SGD momentum in [0, 1) (ignored by adam/adamw).
         weight_decay: Decoupled weight decay (adamw, sgd) or L2-style decay (adam) >= 0.
-        schedule: ``none``; ``cosine`` (decays to 0 over all epochs, per step); or ``step``
-            (multiply by ``gamma`` every ``step_size`` epochs).
+        schedule: ``warmup_cosine`` (the default: linear warm-up from 0 over ``warmup_epochs``,
+            then cosine decay to ``lr_floor`` x ``learning_rate`` at the end of the decay horizon,
+            then constant; see :mod:`invariance.training.schedule`); ``none``; ``cosine``
+            (decays to 0 over all epochs, per step); or ``step`` (multiply by ``gamma`` every
+            ``step_size`` epochs). Every schedule is a function of the optimizer step, so a
+            resumed run follows it exactly.
+        warmup_epochs: Length of the linear warm-up (``warmup_cosine``), in epochs, >= 0.
+        decay_steps: Optimizer steps from the first step to the end of the cosine
+            (``warmup_cosine``): the decay horizon is ``ceil(decay_steps / steps_per_epoch)``
+            epochs, so it scales with the data size; 2000 gives 5 epochs on the 54k
+            Fashion-MNIST images left after the validation split at batch 128.
+        lr_floor: The learning rate after the horizon, as a fraction of ``learning_rate``,
+            in [0, 1].
         step_size: Epochs between decays for ``step``.
         gamma: Decay factor for ``step``, in (0, 1].
         batch_size: Images per optimiser step.
-        epochs: Maximum number of epochs.
-        early_stopping: Patience in epochs on validation loss, or None for off. When on,
-            the run ends with the weights of its lowest-validation-loss epoch, whether or
-            not it stopped early (``best_epoch`` in metrics.json).
+        epochs: The cap: the most epochs a run may train, a safety net (``stop_reason: cap``
+            when reached). None: twice the decay horizon plus the patience, so it scales
+            with n. A cap shorter than the horizon also ends the cosine there.
+        early_stopping: Patience in epochs on validation loss, or None for off (on by
+            default: the run ends when the validation loss has not improved by more than
+            ``min_delta`` for this many epochs, ``stop_reason: plateau``). When on, the run
+            ends with the weights of its lowest-validation-loss epoch, whether or not it
+            stopped early (``best_epoch`` in metrics.json).
+        min_delta: The least drop of the validation loss that counts as an improvement, >= 0
+            (so the tiny gains at the floor learning rate do not keep a run going).
         val_fraction: Share of the training subset held out for validation, in [0, 0.5].
     """
 
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
     momentum: float = 0.9
     weight_decay: float = 0.0
-    schedule: Literal["none", "cosine", "step"] = "none"
+    schedule: Literal["warmup_cosine", "none", "cosine", "step"] = "warmup_cosine"
+    warmup_epochs: float = 1.0
+    decay_steps: int = 2000
+    lr_floor: float = 0.02
     step_size: int = 10
     gamma: float = 0.1
     batch_size: int = 128
-    epochs: int = 10
-    early_stopping: int | None = None
+    epochs: int | None = None
+    early_stopping: int | None = 3
+    min_delta: float = 1e-3
     val_fraction: float = 0.1
 
     def __post_init__(self):
@@ -54,16 +75,21 @@ class TrainSpec:
         if not 0 <= self.momentum < 1:
             raise SpecError("momentum", "must be in [0, 1)", self.momentum)
         in_range("weight_decay", self.weight_decay, 0.0, 1.0)
+        in_range("warmup_epochs", self.warmup_epochs, 0.0, 1000.0)
+        in_range("decay_steps", self.decay_steps, 1)
+        in_range("lr_floor", self.lr_floor, 0.0, 1.0)
         in_range("step_size", self.step_size, 1)
         if not 0 < self.gamma <= 1:
             raise SpecError("gamma", "must be in (0, 1]", self.gamma)
         in_range("batch_size", self.batch_size, 1, 65536)
-        in_range("epochs", self.epochs, 1, 100000)
+        if self.epochs is not None:
+            in_range("epochs", self.epochs, 1, 100000)
         if self.early_stopping is not None:
             in_range("early_stopping", self.early_stopping, 1)
+        in_range("min_delta", self.min_delta, 0.0)
         in_range("val_fraction", self.val_fraction, 0.0, 0.5)
         if self.early_stopping is not None and self.val_fraction == 0:
-            raise SpecError("early_stopping", "needs a validation split (val_fraction > 0)", self.early_stopping)
+            raise SpecError("early_stopping", "needs a validation split (val_fraction > 0); set early_stopping: null to train without one", self.early_stopping)
 
 
 def resolve_train_spec(obj: Any = None, *, path: str = "train") -> TrainSpec:

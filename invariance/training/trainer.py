@@ -45,7 +45,9 @@ from invariance.training.optimizer import make_optimizer
 from invariance.training.result import TrainResult
 from invariance.training.run_data import RunArrays, split_run
 from invariance.training.run_dir import RunDir, history_frame
+from invariance.training.schedule import EpochPlan, epoch_plan
 from invariance.training.spec import TrainSpec, resolve_train_spec
+from invariance.training.stopping import new_best, plateaued, stop_fields, update_best
 
 # Keys of spec.json that define a run; the rest (labels, resolved path) is for readers.
 _SPEC_KEYS = ("model", "dataset", "n_train", "train", "augmentation", "seed")
@@ -141,7 +143,7 @@ def resolve_run(model_spec: Any, dataset: Any, *, n_train: int | None = None, tr
 
 def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: Any = None,
           augmentation: Any = None, seed: int = 0, out_dir: str | os.PathLike | None = None,
-          verbose: int = 1) -> TrainResult:
+          verbose: int = 1, callbacks: tuple[keras.callbacks.Callback, ...] = ()) -> TrainResult:
     """Trains a fresh zoo model on a nested subset of a dataset.
 
     Args:
@@ -157,6 +159,9 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         out_dir: The run directory. A finished run there is returned as stored, an
             interrupted one resumes; None trains in memory only.
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        callbacks: Extra Keras callbacks for every epoch's ``fit`` call (each epoch is one
+            call), e.g. to score the test set after each epoch; they must not change the
+            training, or a resumed run would differ from an uninterrupted one.
 
     Returns:
         A :class:`TrainResult`. Divergence (a non-finite loss) gives status ``failed``
@@ -184,23 +189,26 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
             return finished
 
     arrays = RunArrays.of(dataset, split, path=path)
-    steps = math.ceil(len(split.fit_idx) / tspec.batch_size)
+    plan = epoch_plan(tspec, steps_per_epoch=math.ceil(len(split.fit_idx) / tspec.batch_size))
 
     enable_determinism(seed)
     quiet_retracing()
     model = build_model(spec["model"], dataset.image_shape, dataset.num_classes, seed=seed)
-    train_model = _training_model(model, dataset, aspec, tspec, seed=seed, path=path, steps=steps)
+    train_model = _training_model(model, dataset, aspec, tspec, seed=seed, path=path,
+                                  steps=plan.steps_per_epoch)
 
-    state = _resume(run, train_model, tspec, verbose=verbose)
+    state = _resume(run, train_model, tspec, plan, verbose=verbose)
     feed = default_feed(augmentation_path=path)
-    _fit_epochs(state, model, train_model, arrays, tspec, aspec, seed=seed, path=path, feed=feed, run=run,
-                verbose=verbose)
+    _fit_epochs(state, model, train_model, arrays, tspec, plan, aspec, seed=seed, path=path, feed=feed, run=run,
+                verbose=verbose, extra=list(callbacks))
 
     history = history_frame(state.rows)
     metrics = run_metrics(state.status, state.reason, history, model, dataset, split, spec, path=path, feed=feed,
                           seed=seed)
+    metrics.update(stop_fields(state.status, state.best, patience=tspec.early_stopping),
+                   max_epochs=plan.max_epochs, horizon_epochs=plan.horizon_epochs)
     if state.status == "completed":
-        metrics["best_epoch"] = _restore_best(state, model, run)
+        metrics["best_epoch"] = _restore_best(state, model, run) or int(len(history))
         metrics = final_metrics(metrics, model, dataset, arrays, split, path=path)
     else:
         model = None
@@ -263,31 +271,33 @@ class _State:
     reason: str | None = None
 
 
-def _resume(run: RunDir | None, train_model: keras.Model, tspec: TrainSpec, *, verbose: int) -> _State:
+def _resume(run: RunDir | None, train_model: keras.Model, tspec: TrainSpec, plan: EpochPlan, *,
+            verbose: int) -> _State:
     """A fresh state, or the one of the run's backup (its weights and optimizer loaded into ``train_model``)."""
-    state = _State(rows=[], best={"epoch": None, "val_loss": None, "wait": 0} if tspec.early_stopping else None)
+    state = _State(rows=[], best=new_best() if tspec.early_stopping else None)
     backup = run.load_backup(train_model) if run is not None else None
     if backup is not None:
         state.start = int(backup["epoch"])
         state.rows = run.read_history().iloc[:state.start].to_dict("records")
         state.best = backup.get("best") if state.best is not None else None
         if verbose:
-            print(f"Resuming {run.path} after epoch {state.start}/{tspec.epochs}", flush=True)
+            print(f"Resuming {run.path} after epoch {state.start}/{plan.max_epochs} (the cap)", flush=True)
     return state
 
 
 def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arrays: RunArrays, tspec: TrainSpec,
-                aspec: Any, *, seed: int, path: str, feed: str, run: RunDir | None, verbose: int) -> None:
+                plan: EpochPlan, aspec: Any, *, seed: int, path: str, feed: str, run: RunDir | None, verbose: int,
+                extra: list) -> None:
     """Trains epoch by epoch from ``state.start``, with a backup after each epoch but the last;
     stops early, or at the first non-finite loss (``state.status`` then says ``failed``)."""
     guard = Divergence()
-    callbacks: list[keras.callbacks.Callback] = [guard]
+    callbacks: list[keras.callbacks.Callback] = [guard, *extra]
     if verbose:
-        callbacks.append(EpochProgress(tspec.epochs, verbose))
+        callbacks.append(EpochProgress(plan.max_epochs, verbose))
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
     n_fit = len(arrays.y_fit)
-    for epoch in range(state.start, tspec.epochs):
-        if state.best is not None and state.best["wait"] >= tspec.early_stopping:
+    for epoch in range(state.start, plan.max_epochs):
+        if plateaued(state.best, tspec.early_stopping):
             break  # checked first, so a run resumed after it stopped early does not go on
         t0, c0 = time.perf_counter(), time.process_time()
         order = make_rng(derive_seed(seed, _ORDER, epoch)).permutation(n_fit)
@@ -308,8 +318,8 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
         if guard.batch is not None or not all(math.isfinite(v) for v in logs.values()):
             state.status, state.reason = "failed", _divergence_reason(guard, logs, epoch)
             break
-        improved = _track_best(state, model, row, epoch)
-        last = epoch + 1 == tspec.epochs or (state.best is not None and state.best["wait"] >= tspec.early_stopping)
+        improved = _track_best(state, model, row, epoch, min_delta=tspec.min_delta)
+        last = epoch + 1 == plan.max_epochs or plateaued(state.best, tspec.early_stopping)
         if run is not None and not last:
             # No backup after the last epoch: the run's files follow at once, and a run killed
             # before them redoes that one epoch (identically) from the previous backup.
@@ -349,17 +359,12 @@ def _divergence_reason(guard: Divergence, logs: dict[str, float], epoch: int) ->
     return f"diverged: {bad} became {logs[bad]} in epoch {epoch + 1}; try a lower learning_rate"
 
 
-def _track_best(state: _State, model: keras.Model, row: dict, epoch: int) -> bool:
+def _track_best(state: _State, model: keras.Model, row: dict, epoch: int, *, min_delta: float) -> bool:
     """Early stopping's bookkeeping after an epoch; True when the epoch is the best so far."""
-    best = state.best
-    if best is None:
+    if state.best is None or not update_best(state.best, row["val_loss"], epoch + 1, min_delta=min_delta):
         return False
-    if best["val_loss"] is None or row["val_loss"] < best["val_loss"]:
-        best.update(epoch=epoch + 1, val_loss=row["val_loss"], wait=0)
-        state.best_weights = model.get_weights()
-        return True
-    best["wait"] += 1
-    return False
+    state.best_weights = model.get_weights()
+    return True
 
 
 def _restore_best(state: _State, model: keras.Model, run: RunDir | None) -> int | None:
