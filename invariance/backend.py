@@ -151,6 +151,11 @@ class _KerasImportHook:
     def loaded(self) -> None:
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
+        # When one of these modules is itself what imported keras, it is half-initialised now and
+        # the others import from it: leave them to that import (the zoo loads them together).
+        if any(getattr(getattr(sys.modules.get(name), "__spec__", None), "_initializing", False)
+               for name in self.modules):
+            return
         for name in self.modules:
             importlib.import_module(name)
 

@@ -82,7 +82,7 @@ def test_generated_pages(site):
     for command in ("run", "evaluate", "train", "curves", "report", "status", "filters"):
         assert f"invariance {command}" in cli
     api = (site / "reference" / "api" / "harness" / "index.html").read_text(encoding="utf-8")
-    assert 'id="invariance.harness.evaluate.evaluate"' in api
+    assert 'id="invariance.harness.evaluation.evaluate"' in api
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -138,7 +138,7 @@ def test_max_pooling_twin_is_not_invariant(canvas):
 
 
 def test_harness_reports_wrap_consistency_one():
-    from invariance.harness.evaluate import evaluate
+    from invariance.harness import evaluate
 
     model = build_model({**exact_checks.APS_SPEC, "pooling": "aps_blur"}, (28, 28, 1), 10, seed=3)
     x = np.concatenate([exact_checks.garment_like(28, seed=s) for s in range(6)])

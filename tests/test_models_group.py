@@ -104,7 +104,7 @@ def test_plain_cnn_twin_is_not_invariant():
 
 
 def test_harness_reports_quarter_turn_consistency_one():
-    from invariance.harness.evaluate import evaluate
+    from invariance.harness import evaluate
 
     model = build_model("p4cnn", (28, 28, 1), 10, seed=1)
     x = np.concatenate([exact_checks.garment_like(28, seed=s) for s in range(8)])

@@ -81,7 +81,7 @@ def test_bad_study_is_a_clean_error_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "from invariance.cli import main; main()", "run", str(bad),
                            "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "Error: models[0].pooling: must be one of 'none', 'max', 'avg', 'blur'; received 'maxx'" in proc.stderr
+    assert "Error: models[0].pooling: must be one of 'none', 'max', 'avg', 'blur', 'aps', 'aps_blur', 'aps_l1', 'aps_blur_l1'; received 'maxx'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
 
