@@ -32,7 +32,7 @@ for model in ["cnn_pool", "mlp"]:
         # this properly); no validation split, to keep the demo fast
         steps_per_epoch = math.ceil(n / batch)
         spec = TrainSpec(epochs=min(6, max(2, math.ceil(60 / steps_per_epoch))), batch_size=batch,
-                         learning_rate=2e-3, val_fraction=0.0)
+                         learning_rate=2e-3, val_fraction=0.0, early_stopping=None)
         r = invariance.train(model, ds, n_train=n, train=spec, seed=0, verbose=0)
         rows.append({"model": model, "n_train": n, "epochs": spec.epochs,
                      "test_accuracy": r.metrics["test_accuracy"]})

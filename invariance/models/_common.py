@@ -9,6 +9,12 @@ import numpy as np
 from invariance import seeding
 from invariance.errors import SpecError
 
+#: Batch norm's running-statistics momentum (keras' default is 0.99). At 0.99 the statistics
+#: need several hundred steps to settle, so a small subset with a few steps per epoch was
+#: validated (and early-stopped) on unsettled statistics: cnn_gap read chance-level accuracy
+#: on 1,000 images. 0.9 settles within a few dozen steps (PyTorch's default).
+BN_MOMENTUM = 0.9
+
 
 class SeedStream(seeding.SeedStream):
     """Distinct, reproducible integer seeds for the initializers of one model.
@@ -67,7 +73,7 @@ def classifier_head(x, *, hidden: Sequence[int], activation: str, batch_norm: bo
         if batch_norm:
             x = keras.layers.Dense(units, use_bias=False, kernel_initializer=seeds.glorot(),
                                    name=f"{prefix}dense{i}")(x)
-            x = keras.layers.BatchNormalization(name=f"{prefix}bn{i}")(x)
+            x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{prefix}bn{i}")(x)
             x = keras.layers.Activation(activation, name="embedding" if last else f"{prefix}act{i}")(x)
         else:
             x = keras.layers.Dense(units, activation=activation, kernel_initializer=seeds.glorot(),

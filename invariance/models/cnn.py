@@ -11,7 +11,7 @@ import keras
 
 from invariance.errors import SpecError
 from invariance.models.aps import APSPool2D
-from invariance.models._common import SeedStream, classifier_head, shape_text
+from invariance.models._common import BN_MOMENTUM, SeedStream, classifier_head, shape_text
 from invariance.models.layers import BlurPool2D, CircularPad2D
 from invariance.models.registry import register_model
 from invariance.models.specs import CNNSpec
@@ -120,7 +120,7 @@ def _plain_block(x, spec: CNNSpec, block: int, channels: int, seeds: SeedStream)
                   use_bias=not (spec.batch_norm and steps[0] == "bn"))
         for step in steps:
             if step == "bn" and spec.batch_norm:
-                x = keras.layers.BatchNormalization(name=f"block{block}_bn{j}")(x)
+                x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{block}_bn{j}")(x)
             elif step == "act":
                 x = keras.layers.Activation(spec.activation, name=f"block{block}_act{j}")(x)
             elif step == "pool" and last:
@@ -136,14 +136,14 @@ def _residual_block(x, spec: CNNSpec, block: int, channels: int, seeds: SeedStre
         x = _conv(x, spec, channels, spec.stride if last else 1, f"block{block}_conv{j}", seeds,
                   use_bias=not spec.batch_norm)
         if spec.batch_norm:
-            x = keras.layers.BatchNormalization(name=f"block{block}_bn{j}")(x)
+            x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{block}_bn{j}")(x)
         if not last:
             x = keras.layers.Activation(spec.activation, name=f"block{block}_act{j}")(x)
     if shortcut.shape[-1] != channels or spec.stride != 1:
         shortcut = keras.layers.Conv2D(channels, 1, strides=spec.stride, use_bias=not spec.batch_norm,
                                        kernel_initializer=seeds.glorot(), name=f"block{block}_shortcut")(shortcut)
         if spec.batch_norm:
-            shortcut = keras.layers.BatchNormalization(name=f"block{block}_shortcut_bn")(shortcut)
+            shortcut = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{block}_shortcut_bn")(shortcut)
     x = keras.layers.Add(name=f"block{block}_add")([x, shortcut])
     x = keras.layers.Activation(spec.activation, name=f"block{block}_act{spec.convs_per_block}")(x)
     return _pool(x, spec, f"block{block}_pool")

@@ -27,6 +27,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from invariance.models._common import BN_MOMENTUM
+
 _register = keras.saving.register_keras_serializable(package="invariance")
 
 ROTATIONS = 4
@@ -187,6 +189,7 @@ class P4BatchNormalization(keras.layers.BatchNormalization):
 
     def __init__(self, **kwargs):
         kwargs.pop("axis", None)
+        kwargs.setdefault("momentum", BN_MOMENTUM)
         super().__init__(axis=-2, **kwargs)
 
     def build(self, input_shape):

@@ -10,7 +10,9 @@ the run (``stop_reason: plateau``). The horizon is a number of optimizer steps
 
 A large subset anneals within the horizon and then plateaus at the floor; a small one
 overfits and plateaus long before its horizon ends. The cap (``epochs``) is a safety net:
-by default ``2 x horizon_epochs + patience``, so it also scales with n.
+by default ``2 x horizon_epochs + patience``, so it also scales with n. The patience is
+``early_stopping`` epochs but at least ``patience_steps`` optimizer steps: with a few steps per
+epoch, three epochs are too few to tell a plateau from noise.
 
 Pure arithmetic, no keras: the optimizer (:mod:`invariance.training.optimizer`) and the
 trainer both read the plan, and it is known before the optimizer is built.
@@ -33,6 +35,8 @@ class EpochPlan:
         decay_steps: Steps of the cosine after the warm-up (``warmup_cosine``; else 0).
         horizon_epochs: Epochs until the learning rate reaches its floor.
         max_epochs: The cap.
+        patience_epochs: Early stopping's patience in epochs (None: off), at least
+            ``patience_steps`` optimizer steps.
     """
 
     steps_per_epoch: int
@@ -40,6 +44,7 @@ class EpochPlan:
     decay_steps: int
     horizon_epochs: int
     max_epochs: int
+    patience_epochs: int | None = None
 
 
 def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int) -> EpochPlan:
@@ -48,13 +53,15 @@ def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int) -> EpochPlan:
     horizon = max(math.ceil(spec.decay_steps / spe), math.ceil(spec.warmup_epochs) + 1)
     if spec.epochs is not None:
         horizon = min(horizon, spec.epochs)
-    cap = spec.epochs if spec.epochs is not None else 2 * horizon + (spec.early_stopping or 0)
+    patience = (None if spec.early_stopping is None else
+                max(spec.early_stopping, math.ceil(spec.patience_steps / spe)))
+    cap = spec.epochs if spec.epochs is not None else 2 * horizon + (patience or 0)
     if spec.schedule != "warmup_cosine":
-        return EpochPlan(spe, 0, 0, horizon, cap)
+        return EpochPlan(spe, 0, 0, horizon, cap, patience)
     total = horizon * spe
     # At least one decay step, so a one-epoch horizon still ends at the floor.
     warmup = min(int(round(spec.warmup_epochs * spe)), total - 1)
-    return EpochPlan(spe, warmup, total - warmup, horizon, cap)
+    return EpochPlan(spe, warmup, total - warmup, horizon, cap, patience)
 
 
 def expected_epochs(spec: TrainSpec, *, steps_per_epoch: int) -> int:
@@ -67,7 +74,7 @@ def expected_epochs(spec: TrainSpec, *, steps_per_epoch: int) -> int:
     plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch)
     if spec.epochs is not None:
         return plan.max_epochs
-    return min(plan.horizon_epochs + (spec.early_stopping or 0), plan.max_epochs)
+    return min(plan.horizon_epochs + (plan.patience_epochs or 0), plan.max_epochs)
 
 
 def learning_rate_at(spec: TrainSpec, plan: EpochPlan, step: int) -> float:

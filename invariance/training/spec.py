@@ -48,6 +48,10 @@ class TrainSpec:
             ``min_delta`` for this many epochs, ``stop_reason: plateau``). When on, the run
             ends with the weights of its lowest-validation-loss epoch, whether or not it
             stopped early (``best_epoch`` in metrics.json).
+        patience_steps: The least patience in optimizer steps: the patience in epochs is
+            ``max(early_stopping, ceil(patience_steps / steps_per_epoch))``, so a small subset
+            with a few steps per epoch is not stopped by a few noisy epochs (nor before batch
+            norm's running statistics have settled).
         min_delta: The least drop of the validation loss that counts as an improvement, >= 0
             (so the tiny gains at the floor learning rate do not keep a run going).
         val_fraction: Share of the training subset held out for validation, in [0, 0.5].
@@ -66,6 +70,7 @@ class TrainSpec:
     batch_size: int = 128
     epochs: int | None = None
     early_stopping: int | None = 3
+    patience_steps: int = 150
     min_delta: float = 1e-3
     val_fraction: float = 0.1
 
@@ -86,6 +91,7 @@ class TrainSpec:
             in_range("epochs", self.epochs, 1, 100000)
         if self.early_stopping is not None:
             in_range("early_stopping", self.early_stopping, 1)
+        in_range("patience_steps", self.patience_steps, 0)
         in_range("min_delta", self.min_delta, 0.0)
         in_range("val_fraction", self.val_fraction, 0.0, 0.5)
         if self.early_stopping is not None and self.val_fraction == 0:
