@@ -53,7 +53,7 @@ def _interval(d: Difference, label: str) -> str:
 
 
 def _note(table: pd.DataFrame, keys: list[Key]) -> str:
-    return budget_note(table, keys, with_aug=False, what="verdict")
+    return budget_note(table, keys, with_aug=len({a for _, a in keys}) > 1, what="verdict")
 
 
 def global_pooling(table: pd.DataFrame) -> str | None:
