@@ -56,17 +56,22 @@ def _note(table: pd.DataFrame, keys: list[Key]) -> str:
     return budget_note(table, keys, with_aug=len({a for _, a in keys}) > 1, what="verdict")
 
 
+def _paired_claim(table: pd.DataFrame, claim: str, column: str, low: str, high: str, what: str) -> str | None:
+    """``claim: verdict (high − low, what: interval)`` for the claim that ``high`` exceeds ``low``
+    on ``column`` without augmentation; None without a pair."""
+    d = compare(table, column, (low, NONE), (high, NONE))
+    if not d.n:
+        return None
+    return f"{claim}: {verdict(d)} ({_interval(d, f'{high} − {low}, {what}')}){_note(table, [(low, NONE), (high, NONE)])}."
+
+
 def global_pooling(table: pd.DataFrame) -> str | None:
     """Global pooling makes a CNN more shift-consistent than a flatten head."""
     flat, gap, column = _model(table, "cnn_pool"), _model(table, "gap"), _shift_column(table)
     if not (flat and gap and column):
         return None
-    d = compare(table, column, (flat, NONE), (gap, NONE))
-    if not d.n:
-        return None
-    return (f"Global pooling makes a CNN more shift-consistent than a flatten head: {verdict(d)} "
-            f"({_interval(d, f'{gap} − {flat}, mean shift consistency')})"
-            f"{_note(table, [(flat, NONE), (gap, NONE)])}.")
+    return _paired_claim(table, "Global pooling makes a CNN more shift-consistent than a flatten head", column,
+                         flat, gap, "mean shift consistency")
 
 
 def pooling(table: pd.DataFrame) -> str | None:
@@ -74,13 +79,12 @@ def pooling(table: pd.DataFrame) -> str | None:
     pool, nopool, column = _model(table, "cnn_pool"), _model(table, "cnn_nopool"), _shift_column(table)
     if not (pool and nopool and column) or "params" not in table.columns:
         return None
-    d = compare(table, column, (nopool, NONE), (pool, NONE))
-    if not d.n:
+    p_pool, p_nopool = (values(table, "params", (m, NONE)) for m in (pool, nopool))
+    if p_pool.empty or p_nopool.empty:
         return None
-    p_pool, p_nopool = (float(values(table, "params", (m, NONE)).iloc[0]) for m in (pool, nopool))
-    return (f"Pooling cuts parameters ({nopool} has {p_nopool / p_pool:.1f}× the parameters of {pool}) and buys "
-            f"some shift invariance: {verdict(d)} ({_interval(d, f'{pool} − {nopool}, mean shift consistency')})"
-            f"{_note(table, [(pool, NONE), (nopool, NONE)])}.")
+    ratio = float(p_nopool.iloc[0]) / float(p_pool.iloc[0])
+    return _paired_claim(table, f"Pooling cuts parameters ({nopool} has {ratio:.1f}× the parameters of {pool}) "
+                         "and buys some shift invariance", column, nopool, pool, "mean shift consistency")
 
 
 def fully_connected(table: pd.DataFrame) -> str | None:
@@ -90,12 +94,8 @@ def fully_connected(table: pd.DataFrame) -> str | None:
         return None
     gap = table.assign(_gap=pd.to_numeric(table["train_accuracy"], errors="coerce")
                        - pd.to_numeric(table["test_accuracy"], errors="coerce"))
-    d = compare(gap, "_gap", (cnn, NONE), (mlp, NONE))
-    if not d.n:
-        return None
-    return (f"Fully connected layers on images overfit more than convolutions (train − test gap): {verdict(d)} "
-            f"({_interval(d, f'{mlp} − {cnn}, train − test accuracy gap')})"
-            f"{_note(table, [(mlp, NONE), (cnn, NONE)])}.")
+    return _paired_claim(gap, "Fully connected layers on images overfit more than convolutions (train − test gap)",
+                         "_gap", cnn, mlp, "train − test accuracy gap")
 
 
 def parameters_per_point(table: pd.DataFrame) -> str | None:
