@@ -104,7 +104,7 @@ def test_key_findings_groups_and_orders_sentences():
     learning = pd.concat([learning, learning.assign(n_train=100)])
     groups = F.key_findings(runs.assign(converged=[True] * 7 + [False, None]), inv, curves=curves, learning=learning,
                             k=10)
-    assert [h for h, _ in groups] == ["Unconverged runs", "Accuracy", "Horizontal shift (dx)", "Spatial robustness",
+    assert [h for h, _ in groups] == ["Unconverged runs", "The lecture's claims", "Accuracy", "Horizontal shift (dx)", "Spatial robustness",
                                       "Data hunger", "Failures"]
     assert dict(groups)["Unconverged runs"] == [
         "1 of 8 completed runs stopped before converging: B with geo (1 of 2 seeds: 1). Every comparison that "

@@ -34,6 +34,7 @@ BAD = [
     ({"batch_size": 1.5}, "train.batch_size", "must be an integer"),
     ({"epochs": 0}, "train.epochs", "between 1"),
     ({"early_stopping": 0}, "train.early_stopping", ">= 1"),
+    ({"patience_steps": -1}, "train.patience_steps", ">= 0"),
     ({"val_fraction": 0.9}, "train.val_fraction", "between 0.0 and 0.5"),
     ({"val_fraction": 0.0, "early_stopping": 3}, "train.early_stopping", "validation split"),
     ({"epoch": 3}, "train.epoch", "allowed keys are optimizer, learning_rate"),
@@ -81,9 +82,11 @@ def test_epoch_plan_scales_with_n():
     # ceil(2000 / 422) = 5 epochs of horizon; the cap is 2 x 5 + patience 3.
     plan = epoch_plan(TrainSpec(), steps_per_epoch=422)
     assert (plan.warmup_steps, plan.decay_steps, plan.horizon_epochs, plan.max_epochs) == (422, 1688, 5, 13)
-    # 900 images -> 8 steps/epoch: a 250-epoch horizon, capped at 503 epochs (early stopping ends sooner).
-    assert (epoch_plan(TrainSpec(), steps_per_epoch=8).horizon_epochs,
-            epoch_plan(TrainSpec(), steps_per_epoch=8).max_epochs) == (250, 503)
+    # 900 images -> 8 steps/epoch: a 250-epoch horizon; the patience is ceil(150 / 8) = 19 epochs
+    # (at least patience_steps), so the cap is 2 x 250 + 19 = 519 (early stopping ends sooner).
+    small = epoch_plan(TrainSpec(), steps_per_epoch=8)
+    assert (small.horizon_epochs, small.patience_epochs, small.max_epochs) == (250, 19, 519)
+    assert plan.patience_epochs == 3  # 422 steps per epoch: the 3 epochs already exceed 150 steps
     # A cap below the horizon ends the cosine at the cap; a one-epoch run still reaches the floor.
     short = epoch_plan(TrainSpec(epochs=2), steps_per_epoch=10)
     assert (short.warmup_steps, short.decay_steps, short.horizon_epochs, short.max_epochs) == (10, 10, 2, 2)

@@ -118,7 +118,8 @@ def test_early_stopping_restores_the_best_epoch_and_survives_a_crash(data, tmp_p
     from invariance.training.run_dir import RunDir
 
     kw = dict(n_train=60, seed=0, verbose=0, out_dir=tmp_path / "es",
-              train={"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2, "val_fraction": 0.5,
+              train={"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2, "patience_steps": 0,
+                     "val_fraction": 0.5,
                      "min_delta": 0.0})
 
     def crash(self, metrics):
