@@ -6,7 +6,7 @@ class-balanced subsets of growing size, fit the saturating power law
 `err(n) = a + b * n^(-c)` to each model's test errors (`invariance.curves.fit_power_law`),
 and ask at which `n` each reaches a target accuracy (`samples_to_target`).
 
-*Shrunken demo: n from 100 to 3,000 bundled images, 2 to 6 epochs (24 to 190 optimiser
+*Shrunken demo: n from 100 to 1,000 bundled images (the 3 sizes a 3-parameter fit needs at least), 2 to 6 epochs (24 to 190 optimiser
 steps) per run, 1 seed. A curve from one seed has no interval and extrapolates freely; the
 [data-hunger reference](../../reproductions/index.md#data-hunger) uses the full data,
 2 seeds and bootstrap CIs (`invariance run studies/data_hunger_cpu.yaml`).*
@@ -23,7 +23,7 @@ from invariance.curves import fit_power_law, power_law, samples_to_target
 from invariance.training import TrainSpec
 
 ds = invariance.load_dataset("fashion_mnist_mini")
-sizes = [100, 300, 1000, 3000]
+sizes = [100, 300, 1000]
 batch = 32
 rows = []
 for model in ["cnn_pool", "mlp"]:

@@ -6,7 +6,7 @@ detectors; each channel picks out its own pattern), what each channel responds t
 garment, and the principal components of a Vision Transformer's patch-embedding filters (the
 figure of Dosovitskiy et al. 2021).
 
-*Shrunken demo: 1,200 training images, 2 epochs, so the filters are only starting to take
+*Shrunken demo: 600 training images, 2 epochs, so the filters are only starting to take
 shape; the reference studies' filter figures (`results/reference/*/figures/filters_*.png`)
 come from models trained on all 60,000 images.*
 """
@@ -21,8 +21,8 @@ from invariance.training import TrainSpec
 
 ds = invariance.load_dataset("fashion_mnist_mini")
 spec = TrainSpec(epochs=2, batch_size=64, learning_rate=2e-3)
-cnn = invariance.train("cnn_pool", ds, n_train=1200, train=spec, seed=0, verbose=0).model
-vit = invariance.train("vit_tiny", ds, n_train=1200, train=spec, seed=0, verbose=0).model
+cnn = invariance.train("cnn_pool", ds, n_train=600, train=spec, seed=0, verbose=0).model
+vit = invariance.train("vit_tiny", ds, n_train=600, train=spec, seed=0, verbose=0).model
 
 # %%
 # The CNN's 32 first-layer 3x3 filters, each scaled to [0, 1] on its own. (The toolkit's
