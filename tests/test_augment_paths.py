@@ -114,6 +114,23 @@ def test_layer_saves_and_loads_with_safe_mode(tmp_path):
     assert loaded.layers[0].get_config() == layer.get_config()
 
 
+def test_integer_shift_layer_moves_whole_pixels_and_sometimes_not_at_all(tmp_path):
+    # Zhang's random crops: whole-pixel shifts, each image moved with probability p
+    spec = resolve_augmentation({"shift": 2, "shift_mode": "integer", "p": 0.5}).geometric
+    layer = RandomAffine.from_spec(spec, height=9, width=9, seed=0)
+    x = np.zeros((400, 9, 9, 1), "float32")
+    x[:, 4, 4] = 1.0
+    out = keras.ops.convert_to_numpy(layer(x, training=True))
+    assert np.all(np.isclose(out, 0) | np.isclose(out, 1))  # no bilinear smear: whole pixels only
+    rows, cols = np.nonzero(out[..., 0].reshape(400, -1))[1] // 9, np.nonzero(out[..., 0].reshape(400, -1))[1] % 9
+    assert set(cols - 4) == set(range(-2, 3)) and set(rows - 4) == set(range(-2, 3))
+    assert 0.45 < np.mean((rows == 4) & (cols == 4)) < 0.62  # 1/2 kept + 1/2 * 1/25 drawn (0, 0)
+    model = keras.Sequential([keras.Input((9, 9, 1)), layer, keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True).layers[0]
+    assert loaded.get_config() == layer.get_config() and loaded.shift_mode == "integer" and loaded.p == 0.5
+
+
 def test_training_wrapper_shares_weights_and_trains():
     keras.utils.set_random_seed(0)
     inner = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3, name="logits")])

@@ -64,3 +64,56 @@ def test_derive_seed_depends_on_every_key():
     assert len(seeds) == 25
     assert derive_seed(1, 2, 3) == derive_seed(1, 2, 3) != derive_seed(2, 2, 3)
     assert 0 <= derive_seed(2**40, 1) < 2**31
+
+
+ZHANG = resolve_augmentation({"shift": 4, "shift_mode": "integer", "p": 0.5}).geometric
+
+
+def test_integer_shifts_are_whole_pixels_each_equally_likely():
+    pts = sample_points(0, 18000, resolve_augmentation({"shift": 4, "shift_mode": "integer"}).geometric)
+    for axis in (0, 1):
+        values, counts = np.unique(pts[:, axis], return_counts=True)
+        np.testing.assert_array_equal(values, np.arange(-4, 5))  # both ends included
+        np.testing.assert_allclose(counts / len(pts), 1 / 9, atol=0.01)
+    np.testing.assert_array_equal(pts[:, 2:], [[0, 1]] * len(pts))
+
+
+def test_integer_mode_keeps_the_continuous_stream_of_the_other_axes():
+    cont = resolve_augmentation({"shift": 3, "rotate": 10}).geometric
+    integ = resolve_augmentation({"shift": 3, "rotate": 10, "shift_mode": "integer"}).geometric
+    a, b = sample_points(5, 50, cont), sample_points(5, 50, integ)
+    np.testing.assert_array_equal(a[:, 2:], b[:, 2:])
+    np.testing.assert_array_equal(b[:, :2], np.minimum(np.floor((a[:, :2] + 3) / 6 * 7) - 3, 3))
+
+
+def test_probability_leaves_the_rest_unchanged():
+    pts = sample_points(1, 20000, ZHANG)
+    identity = np.all(pts == [0, 0, 0, 1], axis=1)
+    # 1/2 untouched, plus the 1/81 of the transformed ones that drew (0, 0)
+    np.testing.assert_allclose(identity.mean(), 0.5 + 0.5 / 81, atol=0.01)
+    assert np.all(np.isin(pts[:, :2], np.arange(-4, 5)))
+
+
+def test_p_one_draws_what_it_always_drew():
+    spec = resolve_augmentation({"shift": 4, "rotate": 20}).geometric
+    np.testing.assert_array_equal(sample_points(3, 40, spec),
+                                  np.random.default_rng(3).uniform([-4, -4, -20, 1], [4, 4, 20, 1], size=(40, 4)))
+
+
+def test_device_twin_integer_and_probability():
+    pts = keras.ops.convert_to_numpy(sample_points_tensor(keras.random.SeedGenerator(1), 9000, ZHANG,
+                                                          height=36, width=36))
+    assert np.all(np.isin(pts[:, :2], np.arange(-4, 5)))
+    assert set(np.unique(pts[:, 0])) == set(range(-4, 5))
+    identity = np.all(pts == [0, 0, 0, 1], axis=1)
+    np.testing.assert_allclose(identity.mean(), 0.5 + 0.5 / 81, atol=0.02)
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"shift": 4, "shift_mode": "round"}, "shift_mode"),
+    ({"shift": 4, "p": 1.5}, "p"),
+    ({"shift": [1.2, 1.8], "shift_mode": "integer"}, "shift"),
+])
+def test_bad_draw_options_name_the_field(bad, field):
+    with pytest.raises(SpecError, match=rf"\b{field}\b"):
+        resolve_augmentation(bad)

@@ -31,6 +31,9 @@ FORMS = [
      "albumentations[HorizontalFlip(p=0.5),Affine(rotate=[-15,15])]"),
     ({"albumentations": ["Transpose", {"HorizontalFlip": None}]}, "albumentations[Transpose,HorizontalFlip]"),
     (GeometricSpec(rotate=10), "geometric[rotate=10]"),
+    ({"shift": 4, "shift_mode": "integer", "p": 0.5}, "geometric[shift=4,shift_mode=integer,p=0.5]"),
+    ("geometric:shift=4,shift_mode=integer,p=0.5", "geometric[shift=4,shift_mode=integer,p=0.5]"),
+    ({"shift": 4, "p": 0}, "none"),  # never applied is no augmentation
 ]
 
 

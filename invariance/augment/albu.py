@@ -31,10 +31,11 @@ _CV2_BORDER = {"constant": "BORDER_CONSTANT", "wrap": "BORDER_WRAP", "reflect": 
 
 
 def geometric_affine(spec: GeometricSpec) -> Any:
-    """An ``A.Affine`` (p=1) that draws from the ranges of ``spec``.
+    """An ``A.Affine`` that draws from the ranges of ``spec``, applied with probability ``spec.p``.
 
     ``keep_ratio`` keeps one scale for both axes and ``balanced_scale=False`` draws it
-    uniformly in the range, as the device path does.
+    uniformly in the range, as the device path does. Pixel shifts are whole pixels here
+    whatever ``shift_mode`` says (albumentations draws ``translate_px`` as integers).
     """
     import albumentations as A
     import cv2
@@ -47,7 +48,7 @@ def geometric_affine(spec: GeometricSpec) -> Any:
         translate = {"translate_px": {"x": r, "y": r}}
     return A.Affine(**translate, rotate=spec.rotate, scale=spec.scale, keep_ratio=True, balanced_scale=False,
                     interpolation=getattr(cv2, _CV2_INTERPOLATION[spec.interpolation]),
-                    border_mode=getattr(cv2, _CV2_BORDER[spec.fill]), fill=0, p=1.0)
+                    border_mode=getattr(cv2, _CV2_BORDER[spec.fill]), fill=0, p=spec.p)
 
 
 def build_transforms(spec: Any) -> list[Any]:

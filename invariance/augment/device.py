@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from invariance import transforms as T
-from invariance.augment.sampling import point_ranges, sample_points_tensor
+from invariance.augment.sampling import draw_options, integer_shift_box, point_ranges, sample_points_tensor
 from invariance.augment.spec import GeometricSpec
 
 
@@ -35,15 +35,24 @@ class RandomAffine(keras.layers.Layer):
         fill: ``constant``, ``wrap``, ``reflect`` or ``nearest``.
         interpolation: ``bilinear`` or ``nearest``.
         seed: Seed of the layer's ``SeedGenerator``.
+        shift_mode: ``continuous``, or ``integer`` for whole-pixel shifts.
+        p: Probability that an image is transformed; the others pass unchanged.
     """
 
     def __init__(self, dx=(0.0, 0.0), dy=(0.0, 0.0), angle=(0.0, 0.0), scale=(1.0, 1.0),
-                 fill="constant", interpolation="bilinear", seed=None, **kwargs):
+                 fill="constant", interpolation="bilinear", seed=None, shift_mode="continuous", p=1.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.box = np.array([dx, dy, angle, scale], dtype=np.float64)
-        GeometricSpec(shift=0.0, rotate=0.0, scale=0.0, fill=fill, interpolation=interpolation)  # validates
+        GeometricSpec(shift=0.0, rotate=0.0, scale=0.0, fill=fill, interpolation=interpolation,
+                      shift_mode=shift_mode, p=p)  # validates
+        draw_options(self.box, shift_mode=shift_mode, p=p)
+        if shift_mode == "integer":
+            integer_shift_box(self.box)
         self.fill = fill
         self.interpolation = interpolation
+        self.shift_mode = shift_mode
+        self.p = float(p)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
@@ -54,7 +63,7 @@ class RandomAffine(keras.layers.Layer):
         """The layer for a :class:`GeometricSpec` on images of the given size."""
         box = point_ranges(spec, height=height, width=width)
         return cls(*[tuple(float(v) for v in row) for row in box], fill=spec.fill,
-                   interpolation=spec.interpolation, seed=seed, **kwargs)
+                   interpolation=spec.interpolation, seed=seed, shift_mode=spec.shift_mode, p=spec.p, **kwargs)
 
     def reseed(self, key: int) -> None:
         """Restarts the layer's random stream at ``key``.
@@ -72,7 +81,8 @@ class RandomAffine(keras.layers.Layer):
         Returns:
             float32 tensor of shape (N, 4): dx, dy, angle, scale.
         """
-        return sample_points_tensor(self.seed_generator, keras.ops.shape(images)[0], self.box)
+        return sample_points_tensor(self.seed_generator, keras.ops.shape(images)[0], self.box,
+                                    shift_mode=self.shift_mode, p=self.p)
 
     def transform_images(self, images: Any, points: Any) -> Any:
         """Applies the points (one per image) with the shared transform.
@@ -95,7 +105,8 @@ class RandomAffine(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update({name: [float(v) for v in row] for name, row in zip(T.AXES, self.box)})
-        config.update({"fill": self.fill, "interpolation": self.interpolation, "seed": self.seed})
+        config.update({"fill": self.fill, "interpolation": self.interpolation, "seed": self.seed,
+                       "shift_mode": self.shift_mode, "p": self.p})
         return config
 
 

@@ -35,9 +35,10 @@ def augmentation_label(spec: Any) -> str:
             parts.append(f"{name}={_fmt(hi)}" if lo == -hi else f"{name}={_fmt(lo)}-{_fmt(hi)}")
     if g.scale != (1.0, 1.0):
         parts.append(f"scale={_fmt(g.scale[0])}-{_fmt(g.scale[1])}")
-    for name, default in (("fill", "constant"), ("interpolation", "bilinear"), ("path", "auto")):
+    for name, default in (("fill", "constant"), ("interpolation", "bilinear"), ("path", "auto"),
+                          ("shift_mode", "continuous"), ("p", 1.0)):
         if getattr(g, name) != default:
-            parts.append(f"{name}={getattr(g, name)}")
+            parts.append(f"{name}={_fmt(getattr(g, name))}")
     return f"geometric[{','.join(parts)}]"
 
 

@@ -21,6 +21,12 @@ Range conventions (geometric; the *bounds* forms and the single-number rule of
 * ``scale: s`` with ``0 <= s < 1`` means the factor is uniform in ``[1 - s, 1 + s]`` (the
   convention of Keras' ``RandomZoom`` factor and albumentations' ``scale_limit``);
   ``scale: [lo, hi]`` as given (``0 < lo <= hi``).
+* ``shift_mode: integer`` draws dx and dy uniformly from the *whole pixels* of the shift
+  range (``shift: 4`` gives -4, -3, ..., 4, each with probability 1/9), as the random
+  crops of a padded image do in Zhang (2019); ``continuous`` (the default) draws real
+  values. A fractional shift range is resolved to pixels first, then to whole pixels.
+* ``p`` is the probability that an image is transformed at all (default 1); the others
+  pass unchanged, as albumentations' ``p`` and a random crop that may pick the centre.
 
 A geometric spec whose ranges are all the identity resolves to ``none``. The other jobs
 live beside this module: the albumentations catalogue in :mod:`~invariance.augment.catalog`,
@@ -30,6 +36,7 @@ the CLI string grammar in :mod:`~invariance.augment.text`, the labels in
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
@@ -42,6 +49,7 @@ from invariance.transforms import check_fill, check_interpolation
 
 PATHS = ("auto", "device", "albumentations")
 KINDS = ("none", "geometric", "albumentations")
+SHIFT_MODES = ("continuous", "integer")
 
 @dataclass(frozen=True)
 class GeometricSpec:
@@ -56,6 +64,8 @@ class GeometricSpec:
     fill: str = "constant"
     interpolation: str = "bilinear"
     path: Literal["auto", "device", "albumentations"] = "auto"
+    shift_mode: Literal["continuous", "integer"] = "continuous"
+    p: float = 1.0
 
     def __post_init__(self):
         shift = parse_bounds(self.shift, field="shift")
@@ -68,6 +78,12 @@ class GeometricSpec:
         object.__setattr__(self, "scale", scale)
         check_fill(self.fill)
         check_interpolation(self.interpolation)
+        in_range("p", self.p, 0.0, 1.0)
+        if self.shift_mode not in SHIFT_MODES:
+            raise SpecError("shift_mode", f"must be one of {', '.join(SHIFT_MODES)}", self.shift_mode)
+        if self.shift_mode == "integer" and not self.shift_is_fraction and math.floor(shift[1]) < math.ceil(shift[0]):
+            raise SpecError("shift", "holds no whole pixel, so shift_mode 'integer' cannot draw from it",
+                            list(shift))
 
     @property
     def shift_is_fraction(self) -> bool:
@@ -78,7 +94,8 @@ class GeometricSpec:
     @property
     def is_identity(self) -> bool:
         """True when every sampled point would be the identity."""
-        return self.shift == (0.0, 0.0) and self.rotate == (0.0, 0.0) and self.scale == (1.0, 1.0)
+        return self.p == 0 or (self.shift == (0.0, 0.0) and self.rotate == (0.0, 0.0)
+                               and self.scale == (1.0, 1.0))
 
 
 @dataclass(frozen=True)
