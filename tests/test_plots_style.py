@@ -139,6 +139,16 @@ def test_band_words_say_what_the_band_is(seeds, words):
     assert style.band_words(table) == words
 
 
+@pytest.mark.parametrize("seeds, words", [
+    ([0], "no bars: 1 seed per point"),
+    ([0, 1], "bars: range of 2 seeds"),
+    ([0, 1, 2], "bars: 95% bootstrap CI over 3 seeds"),
+])
+def test_bar_words_for_points_with_error_bars(seeds, words):
+    table = pd.DataFrame({"model": "m", "augmentation": "none", "seed": seeds, "value": 0.5})
+    assert style.band_words(table, kind="bars") == words
+
+
 def test_band_words_with_uneven_seeds():
     table = pd.DataFrame({"model": ["a", "a", "a", "b", "b"], "augmentation": "none", "seed": [0, 1, 2, 0, 1]})
     assert style.band_words(table) == "band: 95% bootstrap CI over 2–3 seeds"

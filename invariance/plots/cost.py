@@ -24,7 +24,7 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
     """Params (log x) vs test accuracy (left) and vs invariance score (right), labelled by model.
 
     The invariance score of a run is its ``mean_consistency`` averaged over ``sweeps``.
-    Points are means over seeds with 95% CI bars; the marker is the augmentation.
+    Points are means over seeds with 95% CI bars (the range of two seeds, none for one); the marker is the augmentation.
 
     Args:
         runs: ``runs.csv`` (run_id, model, augmentation, seed, status, params, test_accuracy).
@@ -82,7 +82,7 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
     axes[0, 1].set_title("Invariance")
     model_aug_legend(axes[0, 1], models=models, palette=palette, augmentations=augs, markers=markers)
     where = f"n_train = {n:,}; " if n is not None else ""
-    title_figure(fig, "Cost vs benefit", f"{where}mean over seeds, 95% CI")
+    title_figure(fig, "Cost vs benefit", f"{where}mean over seeds; {style.band_words(data, kind='bars')}")
     # labels last: they are placed in axes fractions against the final layout
     for ax, column in ((axes[0, 0], "test_accuracy"), (axes[0, 1], "invariance")):
         means = data.groupby(["model", "augmentation"])[[column, "params"]].mean().dropna()

@@ -100,7 +100,7 @@ def plot_learning_curves(table: pd.DataFrame, curves: pd.DataFrame | None = None
         gx.set_ylabel(METRIC_LABELS["generalization_gap"])
         gx.set_title("Overfitting")
     _legend(axes[0, -1], models, augs, palette, dashes, markers, fitted=bool(fitted))
-    title_figure(fig, "Data hunger", "mean over seeds, 95% CI")
+    title_figure(fig, "Data hunger", f"mean over seeds; {style.band_words(data, kind='bars')}")
     return fig
 
 

@@ -130,12 +130,13 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
     lc = _learning_table(tables)
     if lc is not None:
         yield Planned("learning_curves", "Learning curves",
-                      "Test accuracy vs training-set size (log scale), mean over seeds with 95% CI, with the "
+                      "Test accuracy vs training-set size (log scale), mean over seeds "
+                      f"({band_words(lc, kind='bars')}), with the "
                       "fitted power law err(n) = a + b·n^(−c); right: the train − test accuracy gap.",
                       lambda: P.plot_learning_curves(lc, tables.curves, palette=pal, dashes=dashes))
     yield Planned("cost", "Cost vs benefit",
                   "Parameters (log scale) against test accuracy and against the invariance score (mean "
-                  "consistency averaged over the sweeps); mean over seeds with 95% CI.",
+                  f"consistency averaged over the sweeps); mean over seeds ({band_words(tables.runs, kind='bars')}).",
                   lambda: P.plot_cost(tables.runs, inv, palette=pal))
     inputs = inputs or FigureInputs()
     yield from _plan_filters(tables, inputs)

@@ -101,7 +101,7 @@ def ci95(values: Any) -> tuple[float, float]:
     return (float(low), float(high))
 
 
-def band_words(table: Any) -> str:
+def band_words(table: Any, *, kind: str = "band") -> str:
     """What the band of a :func:`ci95` line plot of ``table`` is, for a caption.
 
     The band is only as good as the seeds behind it: one seed draws none, two draw their range
@@ -110,19 +110,20 @@ def band_words(table: Any) -> str:
     Args:
         table: Rows with ``seed`` and the curve keys present among ``model``, ``augmentation``,
             ``n_train``.
+        kind: What the interval is drawn as, for the words: ``"band"`` or ``"bars"``.
     """
     if "seed" not in getattr(table, "columns", ()) or len(table) == 0:
-        return "band: 95% CI over seeds"
+        return f"{kind}: 95% CI over seeds"
     keys = [c for c in ("model", "augmentation", "n_train") if c in table.columns]
     counts = (table.groupby(keys, dropna=False)["seed"].nunique() if keys else
               np.array([table["seed"].nunique()]))
     low, high = int(np.min(counts)), int(np.max(counts))
     seeds = f"{low}" if low == high else f"{low}–{high}"
     if high <= 1:
-        return "no band: 1 seed per curve"
+        return f"no {kind}: 1 seed per {'curve' if kind == 'band' else 'point'}"
     if high == 2:
-        return f"band: range of {seeds} seeds"
-    return f"band: 95% bootstrap CI over {seeds} seeds"
+        return f"{kind}: range of {seeds} seeds"
+    return f"{kind}: 95% bootstrap CI over {seeds} seeds"
 
 
 class MissingDataError(InvarianceError):
