@@ -6,6 +6,8 @@
   ``invariance.transforms.apply`` on a garment of the bundled ``fashion_mnist_mini``.
 * ``reproductions/img/*.png``: the reference figures of ``results/reference/<study>/figures``.
 * Sphinx roles left in rendered docstrings (``:func:`x```) become plain code.
+* ``<!-- model-zoo -->`` in a page becomes the preset table of ``invariance models``
+  (parameters and MACs counted on the built models, so they cannot drift from the code).
 * ``<!-- reference-table NAME -->`` in a page becomes the README's generated block NAME
   (a table or verdict line of :mod:`readme_tables`, rendered from ``results/reference/``), so
   the site and the README show the same numbers, both written by the reference runs.
@@ -45,6 +47,7 @@ REPRODUCTION_FIGURES = [
     ("data_hunger", "learning_curves"),
 ]
 _TABLE = re.compile(r"<!--\s*reference-table\s+([\w-]+)\s*-->")
+_ZOO = re.compile(r"<!--\s*model-zoo\s*-->")
 # the docstrings use Sphinx cross-reference roles (:func:`x`), which Markdown leaves as text
 _ROLE = re.compile(r":(?:func|class|mod|meth|data|attr|obj|exc):(<code>)~?")
 
@@ -93,6 +96,18 @@ def reference_table(name: str) -> str:
     return _load_script("readme_tables").render(name, REFERENCE)
 
 
+def model_zoo_table() -> str:
+    """The presets of ``invariance models`` for a 28×28×1 input, as a Markdown table."""
+    from invariance.cli.models import preset_table
+
+    lines = ["| preset | family | what | params | MACs |", "|---|---|---|---|---|"]
+    for row in preset_table((28, 28, 1)):
+        params = f"{row['params']:,}" if row["params"] is not None else "—"
+        macs = f"{row['macs'] / 1e6:.2f}M" if row["macs"] is not None else "—"
+        lines.append(f"| `{row['name']}` | {row['family']} | {row['description']} | {params} | {macs} |")
+    return "\n".join(lines)
+
+
 def on_config(config):
     # Keras' TensorFlow backend trips a NumPy 2 DeprecationWarning (``__array__`` without
     # ``copy``) on every conversion; the executed examples would print it in their output.
@@ -115,6 +130,8 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
+    if _ZOO.search(markdown):
+        markdown = _ZOO.sub(lambda m: model_zoo_table(), markdown)
     return _TABLE.sub(lambda m: reference_table(m.group(1)), markdown)
 
 

@@ -135,8 +135,11 @@ def run_line(ref: Path, study: str) -> str:
     sha = json.loads(manifest.read_text()).get("provenance", {}).get("git_sha") if manifest.is_file() else None
     sha = (sha[:10] + ("+dirty" if sha.endswith("+dirty") else "")) if sha else NOT_RECORDED
     minutes = df["train_seconds"].sum() / 60 if "train_seconds" in df else float("nan")
+    old = sha.endswith("+dirty") or not ("converged" in df and df["converged"].notna().any())
+    note = (" **This folder predates the current rules** (made from a dirty tree, without recorded "
+            "convergence); its re-run is pending." if old else "")
     return (f"<small>`results/reference/{study}/`: {len(df)} runs, seeds {seeds}; {convergence(df)}; "
-            f"training time {minutes:.1f} min in all; git {sha}.</small>")
+            f"training time {minutes:.1f} min in all; git {sha}.</small>{note}")
 
 
 def points(v: float, digits: int = 1) -> str:

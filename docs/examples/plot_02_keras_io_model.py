@@ -39,18 +39,18 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=
 model.fit(x_train, y_train, batch_size=128, epochs=2, verbose=0)
 
 # %%
-# The harness feeds images as float32 in [0, 1] (the toolkit's convention). This model wants
-# [0, 255], so we say so by prepending the inverse scaling: the harness's [0, 1] inputs become
-# the 0..255 pixels the model was trained on. (Input-range detection in `invariance.evaluate`
-# is being added; until then, matching the range is the caller's job, as here. A wrong range
-# would not fail loudly: the model would just see nearly black images.)
-harness_model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Rescaling(255.0), model])
-
-x_test = ds.x_test[:300]  # uint8: the harness divides by 255 itself
+# The harness's convention is float32 in [0, 1]. This model wants [0, 255]: its first layer
+# is `Rescaling(1/255)`, which the harness detects, so it feeds raw pixel values. The range
+# it used, and why, are in the table's attrs (`input_range=` overrides the detection). A
+# wrong range would not fail loudly: the model would just see nearly black images, and the
+# harness would warn that the clean accuracy is near chance.
+x_test = ds.x_test[:300]  # uint8
 y_test = ds.y_test[:300]
-table = invariance.evaluate(harness_model, x_test, y_test,
+table = invariance.evaluate(model, x_test, y_test,
                             sweeps={"dx": "-6:6:1", "angle": "-30:30:10"},
                             metrics=["accuracy", "consistency"])
+print("input range:", table.attrs["input_range"], "(" + table.attrs["input_range_source"] + ")")
+print("warnings:", table.attrs["warnings"])
 print(table.head())
 
 # %%
