@@ -28,6 +28,7 @@ BAD = [
     ({"decay_steps": 0}, "train.decay_steps", ">= 1"),
     ({"lr_floor": 1.5}, "train.lr_floor", "between 0.0 and 1.0"),
     ({"min_delta": -0.1}, "train.min_delta", ">= 0.0"),
+    ({"stop_after": 1.5}, "train.stop_after", "between 0.0 and 1.0"),
     ({"step_size": 0}, "train.step_size", ">= 1"),
     ({"gamma": 0}, "train.gamma", "(0, 1]"),
     ({"batch_size": 0}, "train.batch_size", "between 1 and 65536"),
@@ -94,6 +95,35 @@ def test_epoch_plan_scales_with_n():
     assert (one.warmup_steps, one.decay_steps) == (9, 1)
     # Without early stopping the default cap is twice the horizon.
     assert epoch_plan(TrainSpec(early_stopping=None), steps_per_epoch=422).max_epochs == 10
+
+
+@pytest.mark.parametrize("spec, spe, earliest", [
+    # warm-up 422 steps + half of the 1688 decay steps = 1266 steps -> epoch 3, + patience 3
+    (TrainSpec(), 422, 6),
+    # a 12-epoch cosine (decay_steps 5000 -> 12 x 422 = 5064 steps): ceil((422 + 2321) / 422) = 7, + 3
+    (TrainSpec(decay_steps=5000), 422, 10),
+    # 8 steps per epoch: warm-up 8 + 996 of the 1992 decay steps -> epoch 126, + patience 19
+    (TrainSpec(), 8, 145),
+    (TrainSpec(stop_after=0.0), 422, 0),       # watches from the first epoch
+    (TrainSpec(stop_after=1.0), 422, 8),       # only after the whole cosine: 5 + 3
+    (TrainSpec(epochs=4), 422, 4),             # never past the cap
+    (TrainSpec(schedule="none"), 422, 0),      # no cosine to wait for
+])
+def test_earliest_stop_known_answers(spec, spe, earliest):
+    from invariance.training.schedule import epoch_plan
+
+    assert epoch_plan(spec, steps_per_epoch=spe).earliest_stop_epochs == earliest
+
+
+def test_plateau_counts_only_from_the_earliest_epoch():
+    from invariance.training.stopping import plateaued, stop_fields
+
+    best = {"epoch": 1, "val_loss": 1.0, "wait": 3}
+    assert plateaued(best, 3) and plateaued(best, 3, epochs_done=4, earliest=4)
+    assert not plateaued(best, 3, epochs_done=3, earliest=4)
+    assert stop_fields("completed", best, patience=3, epochs_done=3, earliest=4) == \
+        {"stop_reason": "cap", "converged": False}
+    assert stop_fields("completed", best, patience=3, epochs_done=10, earliest=4)["converged"] is True
 
 
 def test_warmup_cosine_known_answers():

@@ -7,7 +7,7 @@ import pytest
 
 from invariance.data import load_dataset
 from invariance.errors import InvarianceError, SpecError
-from invariance.training import HISTORY_COLUMNS, train
+from invariance.training import HISTORY_COLUMNS, TrainSpec, train
 
 MODEL = {"preset": "cnn_pool", "channels": 4, "dense_units": 16}  # keeps the preset's dropout
 FAST = {"epochs": 2, "batch_size": 32}
@@ -114,12 +114,28 @@ def test_divergence_marks_the_run_failed(data, tmp_path):
     assert train(kw.pop("model"), data, out_dir=tmp_path / "nan", verbose=0, **kw).reason == result.reason
 
 
+def test_early_stopping_waits_for_the_learning_rate_to_come_down(data, tmp_path):
+    from invariance.training.schedule import epoch_plan
+
+    spec = {"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2, "patience_steps": 0,
+            "val_fraction": 0.5, "min_delta": 0.0}
+    result = train({"family": "mlp", "hidden": [64]}, data, n_train=60, seed=0, verbose=0, train=spec)
+    # 30 images to fit, batch 10: 3 steps per epoch, a 40-epoch cosine (capped), warm-up 3 steps;
+    # half the decay is ceil((3 + 58.5) / 3) = 21 epochs, + patience 2 = 23
+    assert epoch_plan(TrainSpec(**spec), steps_per_epoch=3).earliest_stop_epochs == 23
+    h = result.history
+    assert int(h["val_loss"].idxmin()) + 1 + 2 < 23  # it would have stopped sooner without the wait
+    assert result.metrics["epochs_run"] >= 23
+    assert result.metrics["best_epoch"] == int(h["val_loss"].idxmin()) + 1
+    assert result.metrics["val_loss"] == pytest.approx(h["val_loss"].min(), rel=1e-4)
+
+
 def test_early_stopping_restores_the_best_epoch_and_survives_a_crash(data, tmp_path, monkeypatch):
     from invariance.training.run_dir import RunDir
 
     kw = dict(n_train=60, seed=0, verbose=0, out_dir=tmp_path / "es",
               train={"epochs": 40, "batch_size": 10, "learning_rate": 0.01, "early_stopping": 2, "patience_steps": 0,
-                     "val_fraction": 0.5,
+                     "val_fraction": 0.5, "stop_after": 0.0,
                      "min_delta": 0.0})
 
     def crash(self, metrics):

@@ -12,7 +12,9 @@ A large subset anneals within the horizon and then plateaus at the floor; a smal
 overfits and plateaus long before its horizon ends. The cap (``epochs``) is a safety net:
 by default ``2 x horizon_epochs + patience``, so it also scales with n. The patience is
 ``early_stopping`` epochs but at least ``patience_steps`` optimizer steps: with a few steps per
-epoch, three epochs are too few to tell a plateau from noise.
+epoch, three epochs are too few to tell a plateau from noise. Early stopping may end a
+run only from ``earliest_stop_epochs`` on: past the warm-up and ``stop_after`` of the decay,
+plus the patience, so a plateau is looked for only once the learning rate has come down.
 
 Pure arithmetic, no keras: the optimizer (:mod:`invariance.training.optimizer`) and the
 trainer both read the plan, and it is known before the optimizer is built.
@@ -37,6 +39,8 @@ class EpochPlan:
         max_epochs: The cap.
         patience_epochs: Early stopping's patience in epochs (None: off), at least
             ``patience_steps`` optimizer steps.
+        earliest_stop_epochs: The fewest epochs after which early stopping may end the run
+            (``stop_after`` of the cosine, plus the patience; 0 for the other schedules).
     """
 
     steps_per_epoch: int
@@ -45,6 +49,7 @@ class EpochPlan:
     horizon_epochs: int
     max_epochs: int
     patience_epochs: int | None = None
+    earliest_stop_epochs: int = 0
 
 
 def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int) -> EpochPlan:
@@ -61,7 +66,9 @@ def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int) -> EpochPlan:
     total = horizon * spe
     # At least one decay step, so a one-epoch horizon still ends at the floor.
     warmup = min(int(round(spec.warmup_epochs * spe)), total - 1)
-    return EpochPlan(spe, warmup, total - warmup, horizon, cap, patience)
+    watch = math.ceil((warmup + spec.stop_after * (total - warmup)) / spe)
+    earliest = min(watch + (patience or 0), cap) if spec.stop_after > 0 else 0
+    return EpochPlan(spe, warmup, total - warmup, horizon, cap, patience, earliest)
 
 
 def expected_epochs(spec: TrainSpec, *, steps_per_epoch: int) -> int:

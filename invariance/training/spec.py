@@ -54,6 +54,15 @@ class TrainSpec:
             norm's running statistics have settled).
         min_delta: The least drop of the validation loss that counts as an improvement, >= 0
             (so the tiny gains at the floor learning rate do not keep a run going).
+        stop_after: How far through its cosine (``warmup_cosine``) a run must be before early
+            stopping may end it, in [0, 1]: the run stops at a plateau only once it has trained
+            past the warm-up and this share of the decay, and then ``patience`` epochs more.
+            0.5 (the default): not before the learning rate has fallen to half its peak. At
+            the peak, a validation loss that jumps about (as batch norm's running statistics
+            make it) is not a plateau: a 40 px GAP CNN with batch norm was stopped at epoch 4
+            of a 12-epoch cosine with 0.67 validation accuracy, its best epoch the first.
+            Small subsets, whose horizon is long in epochs but short in steps, still stop
+            within ``decay_steps`` steps. 0: early stopping watches from the first epoch.
         val_fraction: Share of the training subset held out for validation, in [0, 0.5].
     """
 
@@ -72,6 +81,7 @@ class TrainSpec:
     early_stopping: int | None = 3
     patience_steps: int = 150
     min_delta: float = 1e-3
+    stop_after: float = 0.5
     val_fraction: float = 0.1
 
     def __post_init__(self):
@@ -93,6 +103,7 @@ class TrainSpec:
             in_range("early_stopping", self.early_stopping, 1)
         in_range("patience_steps", self.patience_steps, 0)
         in_range("min_delta", self.min_delta, 0.0)
+        in_range("stop_after", self.stop_after, 0.0, 1.0)
         in_range("val_fraction", self.val_fraction, 0.0, 0.5)
         if self.early_stopping is not None and self.val_fraction == 0:
             raise SpecError("early_stopping", "needs a validation split (val_fraction > 0); set early_stopping: null to train without one", self.early_stopping)

@@ -32,14 +32,20 @@ def update_best(best: dict, val_loss: float, epoch: int, *, min_delta: float) ->
     return False
 
 
-def plateaued(best: dict | None, patience: int | None) -> bool:
-    """True when early stopping is on and its patience has run out."""
+def plateaued(best: dict | None, patience: int | None, *, epochs_done: int | None = None,
+              earliest: int = 0) -> bool:
+    """True when early stopping is on, its patience has run out, and (when ``epochs_done`` is
+    given) the run has trained at least ``earliest`` epochs."""
+    if epochs_done is not None and epochs_done < earliest:
+        return False
     return best is not None and patience is not None and best["wait"] >= patience
 
 
-def stop_fields(status: str, best: dict | None, *, patience: int | None) -> dict:
-    """``stop_reason`` and ``converged`` of a run that ended with ``status`` and ``best``."""
+def stop_fields(status: str, best: dict | None, *, patience: int | None, epochs_done: int | None = None,
+                earliest: int = 0) -> dict:
+    """``stop_reason`` and ``converged`` of a run that ended with ``status`` and ``best`` after
+    ``epochs_done`` epochs (a plateau counts only from ``earliest`` epochs on)."""
     if status != "completed":
         return {"stop_reason": DIVERGED, "converged": False}
-    reason = PLATEAU if plateaued(best, patience) else CAP
+    reason = PLATEAU if plateaued(best, patience, epochs_done=epochs_done, earliest=earliest) else CAP
     return {"stop_reason": reason, "converged": reason == PLATEAU}

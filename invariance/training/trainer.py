@@ -205,7 +205,8 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     history = history_frame(state.rows)
     metrics = run_metrics(state.status, state.reason, history, model, dataset, split, spec, path=path, feed=feed,
                           seed=seed)
-    metrics.update(stop_fields(state.status, state.best, patience=plan.patience_epochs),
+    metrics.update(stop_fields(state.status, state.best, patience=plan.patience_epochs, epochs_done=len(history),
+                               earliest=plan.earliest_stop_epochs),
                    max_epochs=plan.max_epochs, horizon_epochs=plan.horizon_epochs)
     if state.status == "completed":
         metrics["best_epoch"] = _restore_best(state, model, run) or int(len(history))
@@ -297,7 +298,7 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
     n_fit = len(arrays.y_fit)
     for epoch in range(state.start, plan.max_epochs):
-        if plateaued(state.best, plan.patience_epochs):
+        if plateaued(state.best, plan.patience_epochs, epochs_done=epoch, earliest=plan.earliest_stop_epochs):
             break  # checked first, so a run resumed after it stopped early does not go on
         t0, c0 = time.perf_counter(), time.process_time()
         order = make_rng(derive_seed(seed, _ORDER, epoch)).permutation(n_fit)
@@ -319,7 +320,8 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
             state.status, state.reason = "failed", _divergence_reason(guard, logs, epoch)
             break
         improved = _track_best(state, model, row, epoch, min_delta=tspec.min_delta)
-        last = epoch + 1 == plan.max_epochs or plateaued(state.best, plan.patience_epochs)
+        last = epoch + 1 == plan.max_epochs or plateaued(state.best, plan.patience_epochs, epochs_done=epoch + 1,
+                                                         earliest=plan.earliest_stop_epochs)
         if run is not None and not last:
             # No backup after the last epoch: the run's files follow at once, and a run killed
             # before them redoes that one epoch (identically) from the previous backup.
