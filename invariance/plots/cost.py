@@ -24,7 +24,8 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
     """Params (log x) vs test accuracy (left) and vs invariance score (right), labelled by model.
 
     The invariance score of a run is its ``mean_consistency`` averaged over ``sweeps``.
-    Points are means over seeds with 95% CI bars (the range of two seeds, none for one); the marker is the augmentation.
+    Points are means over seeds with 95% CI bars (the range of two seeds, none for one); the
+    marker is the augmentation.
 
     Args:
         runs: ``runs.csv`` (run_id, model, augmentation, seed, status, params, test_accuracy).
