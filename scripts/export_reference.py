@@ -159,7 +159,8 @@ def tree_changes() -> list[str] | None:
 
 
 def _recorded_shas(study_dir: Path) -> dict[str, str | None]:
-    """The git SHA of the study's manifest and of every run's metrics.json, by file."""
+    """The git SHA of the study's manifest (``provenance.git_sha``) and of every run's
+    metrics.json (``git_sha``, at its top level, as the trainer writes it), by file."""
     import json
 
     files = [study_dir / "manifest.json", *sorted((study_dir / "runs").glob("*/metrics.json"))]
@@ -167,7 +168,8 @@ def _recorded_shas(study_dir: Path) -> dict[str, str | None]:
     for path in files:
         if path.is_file():
             data = json.loads(path.read_text(encoding="utf-8"))
-            out[str(path.relative_to(study_dir))] = (data.get("provenance") or {}).get("git_sha")
+            out[str(path.relative_to(study_dir))] = (data["git_sha"] if "git_sha" in data
+                                                     else (data.get("provenance") or {}).get("git_sha"))
     return out
 
 

@@ -94,9 +94,19 @@ def test_study_run_from_a_dirty_tree_is_refused(tmp_path, export, sha):
 def test_a_dirty_run_in_a_clean_manifest_is_refused(tmp_path, export):
     d = _study(tmp_path, "zhang2019")
     (d / "runs" / "abc").mkdir()
-    (d / "runs" / "abc" / "metrics.json").write_text(json.dumps({"provenance": {"git_sha": "ff+dirty"}}))
+    # metrics.json as the trainer writes it: git_sha at the top level
+    (d / "runs" / "abc" / "metrics.json").write_text(json.dumps({"test_accuracy": 0.9, "git_sha": "ff+dirty"}))
     with pytest.raises(export.DirtyTree, match="runs/abc/metrics.json"):
         export.export(d, tmp_path / "reference")
+
+
+def test_clean_runs_as_the_trainer_writes_them_are_exported(tmp_path, export):
+    d = _study(tmp_path, "zhang2019")
+    sha = json.loads((d / "manifest.json").read_text())["provenance"]["git_sha"]
+    (d / "runs" / "abc").mkdir()
+    (d / "runs" / "abc" / "metrics.json").write_text(json.dumps({"test_accuracy": 0.9, "git_sha": sha}))
+    export.export(d, tmp_path / "reference")
+    assert (tmp_path / "reference" / "zhang2019" / "manifest.json").is_file()
 
 
 def test_uncommitted_changes_are_refused_with_the_files_named(tmp_path, script, monkeypatch, capsys):
