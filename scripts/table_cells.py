@@ -127,15 +127,27 @@ def convergence(df: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def _sha(ref: Path, study: str) -> str | None:
+    manifest = ref / study / "manifest.json"
+    return json.loads(manifest.read_text()).get("provenance", {}).get("git_sha") if manifest.is_file() else None
+
+
+def predates_rules(ref: Path, study: str) -> bool:
+    """True for a reference folder made before the current rules: from a dirty tree (or with no
+    recorded commit), or without recorded convergence."""
+    df = runs(ref, study)
+    sha = _sha(ref, study)
+    return not sha or sha.endswith("+dirty") or not ("converged" in df and df["converged"].notna().any())
+
+
 def run_line(ref: Path, study: str) -> str:
     """Runs, seeds, convergence, summed training time and the git SHA of one reference folder."""
     df = runs(ref, study)
     seeds = ", ".join(str(int(s)) for s in sorted(df["seed"].unique()))
-    manifest = ref / study / "manifest.json"
-    sha = json.loads(manifest.read_text()).get("provenance", {}).get("git_sha") if manifest.is_file() else None
+    sha = _sha(ref, study)
     sha = (sha[:10] + ("+dirty" if sha.endswith("+dirty") else "")) if sha else NOT_RECORDED
     minutes = df["train_seconds"].sum() / 60 if "train_seconds" in df else float("nan")
-    old = sha.endswith("+dirty") or not ("converged" in df and df["converged"].notna().any())
+    old = predates_rules(ref, study)
     note = (" **This folder predates the current rules** (made from a dirty tree, without recorded "
             "convergence); its re-run is pending." if old else "")
     return (f"<small>`results/reference/{study}/`: {len(df)} runs, seeds {seeds}; {convergence(df)}; "

@@ -231,6 +231,17 @@ def test_convergence_fields_show_when_recorded(tables, tmp_path):
     assert "6 runs, seeds 0, 1; epochs run 5; best epoch 3–4; converged 3/6;" in benchmark  # the folder
 
 
+def test_a_reference_that_predates_the_rules_says_so(tables, tmp_path):
+    ref = _reference(tmp_path, converged=True)  # convergence recorded for the benchmark, not for Zhang
+    rows = {line.split(" | ")[0].strip("| "): line for line in tables.render("verdicts", ref).splitlines()}
+    assert "re-run pending" not in rows["Fashion-MNIST benchmark"]
+    assert "Older reference (not converged, dirty tree): re-run pending" in rows["Zhang 2019"]
+    assert "its re-run is pending" in tables.render("zhang2019", ref)
+    manifest = ref / "fashion_mnist_benchmark" / "manifest.json"
+    manifest.write_text(json.dumps({"provenance": {"git_sha": "0123456789abcdef+dirty"}}))
+    assert "its re-run is pending" in tables.render("fashion_mnist_benchmark", ref)
+
+
 def test_old_references_without_convergence_columns_read_not_recorded(tables, tmp_path):
     ref = _reference(tmp_path)
     df = pd.read_csv(ref / "fashion_mnist_benchmark" / "runs.csv").drop(columns=["epochs_run"])
