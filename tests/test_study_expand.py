@@ -141,3 +141,32 @@ def test_every_shipped_study_loads_and_expands(path):
     runs = expand_runs(study, FP)
     assert runs and len({r.run_id for r in runs}) == len(runs)
     assert len({(r.label, r.augmentation_label, r.n_train, r.seed) for r in runs}) == len(runs)
+
+
+def test_exclude_leaves_out_the_matching_cells_and_keeps_the_other_ids():
+    base = dict(models=["mlp", "cnn_pool"], augmentation=["none", {"name": "geo", "shift": 2}],
+                n_train=[100, 200], seeds=[0, 1])
+    full = expand_runs(load_study(tiny_study(**base)), FP)
+    cut = expand_runs(load_study(tiny_study(**base, exclude=[{"model": "mlp", "augmentation": "geo"},
+                                                             {"model": "cnn_pool", "n_train": 100}])), FP)
+    cells = {(r.label, r.augmentation_label, r.n_train) for r in cut}
+    assert cells == {("mlp", "none", 100), ("mlp", "none", 200), ("cnn_pool", "none", 200), ("cnn_pool", "geo", 200)}
+    assert len(cut) == 4 * 2 and [r.index for r in cut] == list(range(8))
+    # a run's id depends on what it is, not on what else the study runs
+    assert {r.run_id for r in cut} <= {r.run_id for r in full}
+
+
+@pytest.mark.parametrize("exclude, path, words", [
+    ([{"model": "vit_tiny"}], "exclude[0].model", "must be one of the study's model values: mlp, cnn_pool"),
+    ([{"augmentation": "none", "n_train": 300}], "exclude[0].n_train", "n_train values: 100, 200"),
+    ([{"seed": 0}], "exclude[0]", "'model', 'augmentation', 'n_train'"),
+    (["mlp"], "exclude[0]", "must be a mapping"),
+    ([{"n_train": 100}, {"n_train": 200}], "exclude", "leaves no run"),
+])
+def test_bad_excludes_name_the_field(exclude, path, words):
+    from invariance.errors import SpecError
+
+    study = tiny_study(models=["mlp", "cnn_pool"], n_train=[100, 200], exclude=exclude)
+    with pytest.raises(SpecError) as err:
+        expand_runs(load_study(study), FP)
+    assert path in str(err.value) and words in str(err.value)

@@ -296,11 +296,14 @@ def expand_runs(study: StudySpec, dataset_fingerprint: str, *, n_total: int | No
         A list of :class:`RunSpec`, one per combination.
     """
     entries = expand_entries(study)
+    excluded = excluded_cells(study, entries)
     runs = []
     for m in entries["models"]:
         for a in entries["augmentation"]:
             for t in entries["train"]:
                 for n in study.n_train:
+                    if (m.label, a.label, n) in excluded:
+                        continue
                     train = t.spec.for_size(n, n_total=n_total)
                     for seed in study.seeds:
                         rid = run_id(model=m.spec, augmentation=a.spec, train=train, n_train=n, seed=seed,
@@ -308,6 +311,32 @@ def expand_runs(study: StudySpec, dataset_fingerprint: str, *, n_total: int | No
                         runs.append(RunSpec(rid, len(runs), m.spec, m.label, a.spec, a.label, train, t.label,
                                             n, seed, dataset_fingerprint))
     return runs
+
+
+def excluded_cells(study: StudySpec, entries: Mapping[str, list[Entry]]) -> set[tuple[str, str, int | None]]:
+    """The (model label, augmentation label, n_train) cells that ``study.exclude`` leaves out.
+
+    Each ``exclude`` entry matches every cell that agrees with all of its keys.
+
+    Raises:
+        SpecError: naming ``exclude[i].key`` when a label or size is not in the study (with
+            the allowed values), or when the entries leave out every run.
+    """
+    values = {"model": [m.label for m in entries["models"]],
+              "augmentation": [a.label for a in entries["augmentation"]],
+              "n_train": list(study.n_train)}
+    cells = list(itertools.product(values["model"], values["augmentation"], values["n_train"]))
+    out: set[tuple[str, str, int | None]] = set()
+    for i, entry in enumerate(study.exclude):
+        for key, value in entry.items():
+            if value not in values[key]:
+                raise SpecError(f"exclude[{i}].{key}", "must be one of the study's " + key + " values: "
+                                + ", ".join(map(str, values[key])), value)
+        out |= {c for c in cells if all(c[("model", "augmentation", "n_train").index(k)] == v
+                                        for k, v in entry.items())}
+    if cells and len(out) == len(cells):
+        raise SpecError("exclude", "leaves no run in the study", [dict(e) for e in study.exclude])
+    return out
 
 
 def _plain(obj: Any) -> Any:

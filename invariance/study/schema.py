@@ -16,6 +16,8 @@ A study is one mapping (usually YAML)::
     #      {steps: 400, min_epochs: 3, max_epochs: 200, ...}       # a step budget (see TrainPlan)
     n_train: [1000, null]               # training-set sizes; null = all
     seeds: [0, 1, 2]
+    exclude:                            # optional: combinations of the grid not to run, each
+      - {model: mlp, augmentation: geo} # matched by model and augmentation labels and n_train
     evaluate:                           # the harness's EvaluationSpec (invariance.harness)
       samples: 2000                     # test images used for every run (fixed stratified order)
       fill: constant
@@ -48,6 +50,8 @@ EXECUTORS = ("local", "ray")
 _NAME = re.compile(r"^[a-z0-9_-]+$")
 #: The key of a model, augmentation or train mapping that holds a grid (see ``study.expand``).
 GRID_KEY = "grid"
+#: What an ``exclude:`` entry may match on: labels as in the tables, and the training-set size.
+EXCLUDE_KEYS = ("model", "augmentation", "n_train")
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,15 @@ class StudySpec:
     canvas: int | None = None
     data_dir: str | None = None
     execution: ExecutionSpec = field(default_factory=ExecutionSpec)
+    exclude: tuple[Any, ...] = ()
 
     def __post_init__(self):
+        for i, entry in enumerate(self.exclude):
+            if not isinstance(entry, Mapping) or not entry:
+                raise SpecError(f"exclude[{i}]", "must be a mapping of " + ", ".join(EXCLUDE_KEYS)
+                                + " to the model label, augmentation label or n_train to leave out", entry)
+            for key in entry:
+                one_of(f"exclude[{i}]", key, EXCLUDE_KEYS)
         if not _NAME.match(self.name):
             raise SpecError("name", "must be made of lowercase letters, digits, '_' and '-' ([a-z0-9_-]+)",
                             self.name)
