@@ -147,3 +147,16 @@ def test_worker_environment_caps_threads_and_keeps_the_backend():
     assert env["TF_NUM_INTRAOP_THREADS"] == env["OMP_NUM_THREADS"] == "1"
     assert "intra_op_parallelism_threads=1" in env["XLA_FLAGS"]
     assert {"local", "ray"} <= set(EXECUTORS)
+
+
+def test_a_study_with_excluded_cells_runs_to_its_report(tmp_path):
+    # one model without the augmentation the other has, at two sizes: tables, curves, figures and
+    # the report must cope with a grid that is not a full product
+    study = tiny_study("holes", models=[MLP, {"preset": "cnn_pool", "channels": 4, "dense_units": 16}],
+                       augmentation=["none", {"name": "geo", "shift": 2}], n_train=[100, 200],
+                       exclude=[{"model": "mlp[hidden=16]", "augmentation": "geo"}])
+    summary = run_study(study, out_dir=tmp_path, progress=False)
+    assert summary.ok and summary.total == summary.completed == 6, summary.errors
+    runs = pd.read_csv(tmp_path / "holes" / "runs.csv")
+    assert not ((runs["model"] == "mlp[hidden=16]") & (runs["augmentation"] == "geo")).any()
+    assert (tmp_path / "holes" / "report.html").is_file()
