@@ -159,7 +159,9 @@ def data_hunger_verdict(ref: Path) -> str:
     curves = read(ref, HUNGER, "curves.csv")
     lc = read(ref, HUNGER, "learning_curves.csv")
     augs = df["augmentation"].unique()
-    lines = []
+    lines = (["*These verdicts come from a reference that predates the current rules (no recorded "
+              "convergence, or a dirty tree): read them as provisional until its re-run lands.*", ""]
+             if predates_rules(ref, HUNGER) else [])
     for _, r in curves[curves["model"].isin(["mlp", "vit_tiny"])].iterrows():
         claim = f"- CNNs need less data than `{r['model']}`{_aug(r['augmentation'], augs)}"
         lo = r["efficiency_ratio_lo"]
