@@ -129,24 +129,17 @@ def test_title_figure_breaks_a_long_title_on_narrow_figures():
                                            "(n_train = 1,200; band: 95% CI over seeds)")
 
 
-@pytest.mark.parametrize("seeds, words", [
-    ([0], "no band: 1 seed per curve"),
-    ([0, 1], "band: range of 2 seeds"),
-    ([0, 1, 2], "band: 95% bootstrap CI over 3 seeds"),
+@pytest.mark.parametrize("kind, seeds, words", [
+    ("band", [0], "no band: 1 seed per curve"),
+    ("band", [0, 1], "band: range of 2 seeds"),
+    ("band", [0, 1, 2], "band: 95% bootstrap CI over 3 seeds"),
+    ("bars", [0], "no bars: 1 seed per point"),
+    ("bars", [0, 1], "bars: range of 2 seeds"),
+    ("bars", [0, 1, 2], "bars: 95% bootstrap CI over 3 seeds"),
 ])
-def test_band_words_say_what_the_band_is(seeds, words):
+def test_band_words_say_what_the_band_is(kind, seeds, words):
     table = pd.DataFrame({"model": "m", "augmentation": "none", "seed": seeds, "value": 0.5})
-    assert style.band_words(table) == words
-
-
-@pytest.mark.parametrize("seeds, words", [
-    ([0], "no bars: 1 seed per point"),
-    ([0, 1], "bars: range of 2 seeds"),
-    ([0, 1, 2], "bars: 95% bootstrap CI over 3 seeds"),
-])
-def test_bar_words_for_points_with_error_bars(seeds, words):
-    table = pd.DataFrame({"model": "m", "augmentation": "none", "seed": seeds, "value": 0.5})
-    assert style.band_words(table, kind="bars") == words
+    assert style.band_words(table, kind=kind) == words
 
 
 def test_band_words_with_uneven_seeds():
