@@ -132,10 +132,10 @@ def _sha(ref: Path, study: str) -> str | None:
     return json.loads(manifest.read_text()).get("provenance", {}).get("git_sha") if manifest.is_file() else None
 
 
-def predates_rules(ref: Path, study: str) -> bool:
+def predates_rules(ref: Path, study: str, df: pd.DataFrame | None = None) -> bool:
     """True for a reference folder made before the current rules: from a dirty tree (or with no
-    recorded commit), or without recorded convergence."""
-    df = runs(ref, study)
+    recorded commit), or without recorded convergence. ``df``: its runs table, if already read."""
+    df = runs(ref, study) if df is None else df
     sha = _sha(ref, study)
     return not sha or sha.endswith("+dirty") or not ("converged" in df and df["converged"].notna().any())
 
@@ -147,7 +147,7 @@ def run_line(ref: Path, study: str) -> str:
     sha = _sha(ref, study)
     sha = (sha[:10] + ("+dirty" if sha.endswith("+dirty") else "")) if sha else NOT_RECORDED
     minutes = df["train_seconds"].sum() / 60 if "train_seconds" in df else float("nan")
-    old = predates_rules(ref, study)
+    old = predates_rules(ref, study, df)
     note = (" **This folder predates the current rules** (made from a dirty tree, without recorded "
             "convergence); its re-run is pending." if old else "")
     return (f"<small>`results/reference/{study}/`: {len(df)} runs, seeds {seeds}; {convergence(df)}; "
