@@ -191,6 +191,32 @@ def check_clean(study_dir: Path) -> None:
                         f"without +dirty); re-run it from a clean checkout:\n  {listed}")
 
 
+def _note_runs(study_dir: Path, manifest_path: Path) -> None:
+    """Adds to the exported manifest what a study's own manifest cannot say when its runs were
+    made over several sessions or machines (``invariance pack`` / ``--resume-from``): every
+    commit its runs were trained at, how many runs were carried in, and the training CPU time
+    summed over all runs (from each run's history.csv), not only the last session's."""
+    import json
+
+    shas, cpu, carried = set(), 0.0, 0
+    for run in sorted((study_dir / "runs").glob("*/status.json")):
+        folder = run.parent
+        metrics = folder / "metrics.json"
+        if metrics.is_file():
+            data = json.loads(metrics.read_text(encoding="utf-8"))
+            shas.add(data.get("git_sha") or (data.get("provenance") or {}).get("git_sha"))
+        history = folder / "history.csv"
+        if history.is_file():
+            h = pd.read_csv(history)
+            if "cpu_seconds" in h.columns:
+                cpu += float(h["cpu_seconds"].sum())
+        carried += "carried" in json.loads(run.read_text(encoding="utf-8"))
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["runs_provenance"] = {"git_shas": sorted(s for s in shas if s), "carried_runs": carried,
+                                   "train_cpu_seconds": round(cpu, 1)}
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
 def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False,
            checked: bool = False) -> Path:
     """Copies ``study_dir``'s compact outputs to ``out_root/<name>``; raises DirtyTree (writing
@@ -209,6 +235,8 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
     for table in TABLES:
         if (study_dir / table).is_file():
             shutil.copy2(study_dir / table, out / table)
+    if (out / "manifest.json").is_file():
+        _note_runs(study_dir, out / "manifest.json")
     inv_path = study_dir / "invariance.csv"
     if inv_path.is_file():
         inv = read_table(inv_path)

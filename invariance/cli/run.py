@@ -14,6 +14,9 @@ import click
               help="Override a study value before validation, e.g. --set train.epochs=1 (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print the expanded runs and a time estimate; write nothing.")
 @click.option("--fresh", is_flag=True, help="Delete this study's earlier results and start over.")
+@click.option("--resume-from", "resume_from", default=None, type=click.Path(file_okay=False),
+              help="Take the finished runs of this study from a folder written by `invariance pack` "
+                   "(e.g. on another machine) instead of training them.")
 @click.option("--retry-failed", is_flag=True, help="Run again the runs that failed before.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
               help="Where runs execute (default: the study's execution.executor, else local).")
@@ -21,7 +24,7 @@ import click
               help="Parallel worker processes for the local executor.")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--quiet", is_flag=True, help="Plain log lines instead of a progress bar.")
-def command(study_file, out_dir, sets, dry_run, fresh, retry_failed, executor, jobs, address, quiet):
+def command(study_file, out_dir, sets, dry_run, fresh, resume_from, retry_failed, executor, jobs, address, quiet):
     """Run the study in STUDY.yaml and write OUT/<name>/: runs.csv, invariance.csv, figures and a report.
 
     A rerun skips finished runs and completes interrupted ones.
@@ -35,6 +38,10 @@ def command(study_file, out_dir, sets, dry_run, fresh, retry_failed, executor, j
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     overrides = parse_set(sets)
     study = load_study(study_file, overrides=overrides)
+    if resume_from is not None:
+        from invariance.study.carry import check_carried
+
+        check_carried(resume_from)
     if dry_run:
         _dry_run(study, jobs=jobs if jobs is not None else study.execution.jobs,
                  executor=executor or study.execution.executor, out_dir=out_dir)
@@ -42,7 +49,7 @@ def command(study_file, out_dir, sets, dry_run, fresh, retry_failed, executor, j
     from invariance.study import run_study
 
     summary = run_study(study, out_dir=out_dir, executor=executor, jobs=jobs, address=address, fresh=fresh,
-                        quiet=quiet, retry_failed=retry_failed)
+                        quiet=quiet, retry_failed=retry_failed, resume_from=resume_from)
     _print_summary(summary)
     if not summary.ok:
         sys.exit(1)

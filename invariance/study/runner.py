@@ -67,7 +67,8 @@ class StudySummary:
 def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | os.PathLike = "results",
               executor: str | None = None, jobs: int | None = None, address: str | None = None,
               fresh: bool = False, quiet: bool = False, retry_failed: bool = False,
-              overrides=(), progress: bool = True, post: bool = True) -> StudySummary:
+              overrides=(), progress: bool = True, post: bool = True,
+              resume_from: str | os.PathLike | None = None) -> StudySummary:
     """Runs every run of a study that has not finished yet, then writes the tables.
 
     Args:
@@ -83,6 +84,9 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
         overrides: ``(dotted key, value)`` pairs applied to the study before validation.
         progress: Report progress at all (False: silent).
         post: Write the curves (more than one n_train) and the report at the end.
+        resume_from: A folder of carried runs (:func:`invariance.study.carry.pack_runs`, e.g.
+            from another machine): the runs of this study it holds, and this folder lacks,
+            are taken instead of trained.
 
     Returns:
         A :class:`StudySummary`; ``summary.ok`` is False if any run failed.
@@ -98,6 +102,10 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
     start = time.perf_counter()
     started = now()
     study = load_study(study, overrides=overrides)
+    if resume_from is not None:
+        from invariance.study.carry import check_carried
+
+        check_carried(resume_from)  # before anything is loaded or written
     executor = executor or study.execution.executor
     jobs = jobs if jobs is not None else study.execution.jobs
     address = address if address is not None else study.execution.address
@@ -116,6 +124,13 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
         manifest = new_manifest(study, context, runs, started=started, executor=executor, jobs=jobs)
         write_manifest(study_dir, manifest)
 
+        carried = None
+        if resume_from is not None:
+            from invariance.study.carry import unpack_runs
+
+            carried = unpack_runs(resume_from, study_dir, [r.run_id for r in runs], eval_hash=context.eval_hash)
+            manifest["carried"] = {"from": str(resume_from), "runs": len(carried.taken)}
+            write_manifest(study_dir, manifest)
         redone = _discard_invalid_runs(study_dir, runs)
         states = {r.run_id: run_state(L.run_dir(study_dir, r.run_id), context.eval_hash, verify=False)
                   for r in runs}  # just verified
@@ -147,6 +162,10 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
 
         if reporter is not None:
             reporter.__enter__()
+            if carried is not None:
+                reporter.log(f"took {len(carried.taken)} finished run(s) from {resume_from}")
+                for line in carried.skipped:
+                    reporter.log(f"not taken: {line}")
             for line in redone:
                 reporter.log(line)
         try:

@@ -1,0 +1,108 @@
+"""Carrying finished runs to another machine: pack the records, resume there, same tables."""
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import invariance.study.runner as runner
+from invariance.cli import main
+from invariance.errors import InvarianceError
+from invariance.study import run_study
+from invariance.study.carry import CARRIED_FILES, pack_runs, unpack_runs
+from invariance.yaml_io import dump_yaml
+from study_helpers import read_tables, tiny_study
+
+FIRST = tiny_study("carry", seeds=[0, 1])
+WHOLE = tiny_study("carry", seeds=[0, 1, 2])
+
+
+@pytest.fixture(scope="module")
+def machines(tmp_path_factory):
+    """Machine A runs two seeds and packs them; machine B resumes the three-seed study from the pack."""
+    root = tmp_path_factory.mktemp("carry")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runner, "_call_report", lambda study_dir: False)  # the report has its own tests
+        first = run_study(FIRST, out_dir=root / "a", progress=False)
+        packed = pack_runs(root / "a" / "carry", root / "pack")
+        resumed = run_study(WHOLE, out_dir=root / "b", progress=False, resume_from=root / "pack")
+    return root, first, packed, resumed
+
+
+def test_pack_keeps_the_records_and_leaves_the_models(machines):
+    root, first, packed, _ = machines
+    assert first.ok and sorted(packed.taken) == sorted(p.name for p in (root / "a" / "carry" / "runs").iterdir())
+    assert packed.skipped == []
+    for run in (root / "pack" / "runs").iterdir():
+        assert sorted(p.name for p in run.iterdir()) == sorted(CARRIED_FILES)
+        record = json.loads((run / "status.json").read_text())
+        assert "model.keras" not in record["artifacts"] and record["carried"]["left_behind"] == ["model.keras"]
+    assert (root / "pack" / "study.yaml").is_file() and (root / "pack" / "runs.csv").is_file()
+
+
+def test_resume_from_a_pack_trains_only_what_is_missing(machines):
+    root, _, _, resumed = machines
+    assert resumed.ok and resumed.ran == 1 and resumed.skipped == 2
+    got_runs, got_inv = read_tables(root / "b" / "carry")
+    want_runs, want_inv = read_tables(root / "a" / "carry")
+    shared = got_runs["run_id"].isin(want_runs["run_id"])
+    pd.testing.assert_frame_equal(got_runs[shared].reset_index(drop=True), want_runs.reset_index(drop=True))
+    pd.testing.assert_frame_equal(got_inv[got_inv["run_id"].isin(want_runs["run_id"])].reset_index(drop=True),
+                                  want_inv.reset_index(drop=True))
+    manifest = json.loads((root / "b" / "carry" / "manifest.json").read_text())
+    assert manifest["carried"]["runs"] == 2
+
+
+def test_a_pack_is_not_taken_under_other_evaluation_settings(machines, tmp_path):
+    root, _, packed, _ = machines
+    got = unpack_runs(root / "pack", tmp_path, packed.taken, eval_hash="another")
+    assert got.taken == [] and len(got.skipped) == 2 and all("trained again" in s for s in got.skipped)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_changed_carried_file_is_not_taken(machines, tmp_path):
+    root, _, packed, _ = machines
+    pack = tmp_path / "pack"
+    shutil.copytree(root / "pack", pack)
+    victim = pack / "runs" / packed.taken[0] / "metrics.json"
+    victim.write_text(victim.read_text().replace("{", "{ ", 1))
+    eval_hash = json.loads((pack / "runs" / packed.taken[1] / "status.json").read_text())["eval_hash"]
+    got = unpack_runs(pack, tmp_path / "study", packed.taken, eval_hash=eval_hash)
+    assert got.taken == [packed.taken[1]] and "metrics.json has changed" in got.skipped[0]
+
+
+def test_a_finished_run_here_wins_over_a_carried_one(machines, tmp_path):
+    root, _, packed, _ = machines
+    study = tmp_path / "study"
+    shutil.copytree(root / "a" / "carry", study)
+    eval_hash = json.loads((root / "pack" / "runs" / packed.taken[0] / "status.json").read_text())["eval_hash"]
+    got = unpack_runs(root / "pack", study, packed.taken, eval_hash=eval_hash)
+    assert got.taken == [] and (study / "runs" / packed.taken[0] / "model.keras").is_file()
+
+
+def test_resume_from_a_folder_that_is_not_a_pack_is_a_clean_error(tmp_path, capsys):
+    study_file = tmp_path / "carry.yaml"
+    study_file.write_text(dump_yaml(FIRST))
+    with pytest.raises(SystemExit) as exit:
+        main(["run", str(study_file), "--out", str(tmp_path / "out"), "--resume-from", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and "--resume-from" in err and "nowhere" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+    with pytest.raises(InvarianceError, match="study folder"):
+        pack_runs(tmp_path / "nowhere", tmp_path / "dest")
+
+
+def test_pack_cli_says_what_it_packed_and_loads_no_keras(machines, tmp_path):
+    import subprocess
+    import sys
+
+    root = machines[0]
+    code = ("import sys; from invariance.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    print('keras' in sys.modules); raise\n"
+            "print('keras' in sys.modules)\n")
+    ok = subprocess.run([sys.executable, "-c", code, "pack", str(root / "a" / "carry"), str(tmp_path / "p")],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "2 completed run(s)" in ok.stdout and ok.stdout.strip().endswith("False")
+    bad = subprocess.run([sys.executable, "-c", code, "pack", str(tmp_path / "nowhere"), str(tmp_path / "q")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "study folder" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.stdout.strip() == "False" and not (tmp_path / "q").exists()
