@@ -27,9 +27,19 @@ def _installed(name: str) -> bool:
         return False
 
 
+# What a CUDA build of each backend installs besides the backend itself.
+_CUDA_MODULES = {"jax": ("jax_cuda12_plugin", "jax_cuda13_plugin"), "tensorflow": ("nvidia.cudnn",),
+                 "torch": ("nvidia.cudnn",)}
+
+
+def cuda_build_installed(name: str) -> bool:
+    """True when backend ``name`` is installed with its CUDA libraries (found without importing it)."""
+    return _installed(name) and any(_installed(m) for m in _CUDA_MODULES.get(name, ()))
+
+
 def choose_backend() -> str:
     """The backend to use when ``KERAS_BACKEND`` is unset."""
-    if _installed("jax") and (_installed("jax_cuda12_plugin") or _installed("jax_cuda13_plugin")):
+    if cuda_build_installed("jax"):
         return "jax"
     for name in ("tensorflow", "jax", "torch"):
         if _installed(name):

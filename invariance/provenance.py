@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,28 @@ def device() -> str:
 
             detail = f" ({getattr(jax.devices()[0], 'device_kind', '')})"
         return f"{accel[0].lower()}{detail}"
+    return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
+
+
+def planned_backend() -> str:
+    """The Keras backend this process uses, or will use once keras loads, without loading it."""
+    if "keras" in sys.modules:
+        return backend()
+    from invariance.backend import choose_backend
+
+    return os.environ.get("KERAS_BACKEND") or choose_backend()
+
+
+def planned_device() -> str:
+    """:func:`device` once keras has loaded; before, a guess that needs neither keras nor its
+    backend (a time estimate must not wait seconds for them): an accelerator when the backend
+    has a CUDA build and an NVIDIA driver is loaded, else this CPU."""
+    if "keras" in sys.modules:
+        return device()
+    from invariance.backend import cuda_build_installed
+
+    if Path("/proc/driver/nvidia").exists() and cuda_build_installed(planned_backend()):
+        return "gpu (not yet loaded)"
     return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
 
 

@@ -111,3 +111,18 @@ def test_empty_study_file_says_so_and_loads_no_keras(tmp_path, text):
     assert proc.returncode == 2, proc.stderr
     assert "the study file is empty" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_dry_run_loads_no_keras(tmp_path):
+    # The brief's rule: --help, --dry-run and bad input never wait for keras to load. The
+    # study is costed from its specs (invariance.models.spec_cost), every family included.
+    study = tmp_path / "families.yaml"
+    study.write_text(dump_yaml(tiny_study("families", canvas=32, models=[
+        "cnn_pool", "cnn_aps", "p4cnn", "mlp", "vit_tiny", {"preset": "cnn_pool", "pooling": "blur"}])))
+    code = ("import sys; from invariance.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nfinally:\n    print('keras loaded:', 'keras' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code, "run", str(study), "--dry-run", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "6 runs; estimated time" in proc.stdout and proc.stdout.strip().endswith("keras loaded: False")
+    assert not (tmp_path / "out").exists()

@@ -176,9 +176,9 @@ def execution_path(spec: Any, *, backend: str | None = None) -> str | None:
     if spec.geometric.path != "auto":
         return spec.geometric.path
     if backend is None:
-        import keras
+        from invariance.provenance import planned_backend
 
-        backend = keras.backend.backend()
+        backend = planned_backend()  # without loading keras: a --dry-run asks this too
     return AUTO_PATH.get(backend, "device")
 
 _GEOMETRIC_KEYS = tuple(f.name for f in dataclasses.fields(GeometricSpec))

@@ -23,14 +23,21 @@ def preset_table(input_shape: tuple[int, int, int], num_classes: int = 10) -> li
     Returns:
         A list of dicts, in PRESETS order.
     """
-    from invariance.models import DESCRIPTIONS, PRESETS, build_model, model_cost
+    from invariance.models import DESCRIPTIONS, PRESETS
+    from invariance.models.spec_cost import spec_cost
 
     rows = []
     for name, spec in PRESETS.items():
         row = {"name": name, "family": spec.family, "params": None, "macs": None,
                "description": DESCRIPTIONS.get(name, "")}
         try:
-            row.update(model_cost(build_model(name, input_shape, num_classes, seed=0)))
+            # Counted from the spec (no keras); a registered family of the user's is built.
+            cost = spec_cost(spec, input_shape, num_classes)
+            if cost is None:
+                from invariance.models import build_model, model_cost
+
+                cost = model_cost(build_model(name, input_shape, num_classes, seed=0))
+            row.update(cost)
         except SpecError as err:
             row["error"] = str(err)
         rows.append(row)

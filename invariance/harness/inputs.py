@@ -13,7 +13,6 @@ import numpy as np
 
 from invariance.data import to_float
 from invariance.errors import InvarianceError, SpecError, in_range
-from invariance.harness.inference import model_input_shape, model_num_classes
 
 
 def prepare_inputs(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +61,9 @@ def check_model_fits(model: Any, image_shape: tuple, labels: np.ndarray | None =
         num_classes: The dataset's class count, which must equal the output size (optional).
         what: How to call the images in the message (e.g. ``"dataset fashion_mnist"``).
     """
+    # Here, not at the top: the evaluation set (and so a study's --dry-run) needs no keras.
+    from invariance.harness.inference import model_input_shape, model_num_classes
+
     expected = model_input_shape(model)
     image_shape = tuple(int(d) for d in image_shape)
     if expected is not None:

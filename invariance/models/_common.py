@@ -53,10 +53,6 @@ def check_seed(seed: int | None) -> int | None:
     return seeding.check_seed(seed, optional=True)
 
 
-def shape_text(input_shape: Sequence[int]) -> str:
-    return "x".join(str(v) for v in input_shape)
-
-
 def classifier_head(x, *, hidden: Sequence[int], activation: str, batch_norm: bool, dropout: float,
                     num_classes: int, seeds: SeedStream, prefix: str):
     """Hidden dense layers, dropout and the ``logits`` layer.

@@ -9,82 +9,12 @@ from __future__ import annotations
 
 import keras
 
-from invariance.errors import SpecError
 from invariance.models.aps import APSPool2D
-from invariance.models._common import BN_MOMENTUM, SeedStream, classifier_head, shape_text
+from invariance.models._common import BN_MOMENTUM, SeedStream, classifier_head
+from invariance.models.geometry import cnn_feature_sizes
 from invariance.models.layers import BlurPool2D, CircularPad2D
 from invariance.models.registry import register_model
 from invariance.models.specs import CNNSpec
-
-
-def feature_sizes(spec: CNNSpec, input_shape: tuple[int, int, int]) -> list[tuple[int, int]]:
-    """Spatial size after each block, checking that every conv and pool fits.
-
-    Args:
-        spec: The CNN spec.
-        input_shape: (H, W, C) of the images.
-
-    Returns:
-        A list of (height, width), one per block.
-
-    Raises:
-        SpecError: naming the field to change (kernel_size, pool_size, blur_kernel or depth),
-            the input size and the largest depth that fits.
-    """
-    size = tuple(input_shape[:2])
-    sizes = []
-    for block in range(1, spec.depth + 1):
-        for j in range(1, spec.convs_per_block + 1):
-            stride = spec.stride if j == spec.convs_per_block else 1
-            size = _step(spec, input_shape, block, size, "kernel_size",
-                         lambda n: _conv_size(n, spec.kernel_size, stride, spec.padding))
-        if spec.pooling != "none":
-            size = _step(spec, input_shape, block, size, "pool_size", lambda n: _pool_size(spec, n))
-        sizes.append(size)
-    return sizes
-
-
-def _step(spec, input_shape, block, size, field, fn):
-    out = tuple(fn(n) for n in size)
-    if all(n is not None and n >= 1 for n in out):
-        return out
-    where = (f"block {block} receives a {size[0]}x{size[1]} feature map from the "
-             f"{shape_text(input_shape)} input")
-    if field == "pool_size" and spec.pooling == "blur" and all(n >= spec.pool_size for n in size):
-        field = "blur_kernel"  # the max fits, the reflect-padded blur does not
-    detail = {"kernel_size": f"kernel_size {spec.kernel_size} with padding {spec.padding!r}",
-              "pool_size": f"pool_size {spec.pool_size}",
-              "blur_kernel": f"blur_kernel {spec.blur_kernel} (reflect padding)"}[field]
-    if block == 1:
-        raise SpecError(field, f"does not fit: {where}, too small for {detail}", getattr(spec, field))
-    raise SpecError("depth", f"is too deep for a {shape_text(input_shape)} input: {where}, too small for "
-                    f"{detail}; at most depth {block - 1} fits", spec.depth)
-
-
-def _conv_size(n: int, k: int, s: int, padding: str) -> int | None:
-    if padding == "same":
-        return -(-n // s)
-    if padding == "circular":
-        return -(-n // s) if k // 2 <= n else None  # the wrap copies at most the whole axis
-    if padding == "full":
-        return (n + k - 2) // s + 1
-    return (n - k) // s + 1 if n >= k else None
-
-
-def _pool_size(spec: CNNSpec, n: int) -> int | None:
-    p, s = spec.pool_size, spec.effective_pool_stride
-    if n < p:
-        return None
-    if spec.pooling == "blur":
-        dense = n - p + 1
-        pad_after = spec.blur_kernel - 1 - (spec.blur_kernel - 1) // 2
-        return -(-dense // s) if pad_after < dense else None  # reflect needs pad < size
-    if spec.pooling.startswith("aps"):
-        # Size-preserving max and blur (padded by k - 1 < n), then ceil(n / s) by APS.
-        if "blur" in spec.pooling and spec.blur_kernel - 1 - (spec.blur_kernel - 1) // 2 >= n:
-            return None
-        return -(-n // s)
-    return (n - p) // s + 1
 
 
 @register_model("cnn", spec=CNNSpec)
@@ -95,7 +25,7 @@ def build_cnn(spec: CNNSpec, input_shape, num_classes: int, *, seed: int | None 
         A functional keras.Model mapping (N, H, W, C) float32 images in [0, 1] to logits
         of shape (N, num_classes).
     """
-    feature_sizes(spec, input_shape)
+    cnn_feature_sizes(spec, input_shape)
     seeds = SeedStream(seed)
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs

@@ -1,24 +1,25 @@
-"""The model registry: families (spec class + builder), the named presets, and spec resolution.
+"""The model registry: families (spec class + builder), user presets, and building a model.
 
 A *family* is a spec dataclass plus a builder, registered with :func:`register_model`.
 A *preset* is a named spec; all presets live in :data:`invariance.models.presets.PRESETS`.
 Users write a model as a preset name, a preset with overrides, a family with parameters, or a
-spec object, and :func:`resolve_model_spec` turns any of them into a typed spec (timm's
-``create_model`` idea, with typed configs instead of keyword soup).
+spec object; :func:`~invariance.models.resolve.resolve_model_spec` (keras-free) turns any of
+them into a typed spec and :func:`build_model` builds it (timm's ``create_model`` idea, with
+typed configs instead of keyword soup).
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import keras
 
-from invariance.config import parse_spec, to_dict
 from invariance.errors import SpecError
 from invariance.models._common import check_input_shape, check_num_classes, check_seed
 from invariance.models.presets import DESCRIPTIONS, PRESETS, named
-from invariance.models.specs import ModelSpec, overridden_fields
+from invariance.models.resolve import model_label, register_spec, resolve_model_spec
+from invariance.models.specs import ModelSpec
 
 Builder = Callable[..., Any]  # (spec, input_shape, num_classes, *, seed) -> keras.Model
 
@@ -52,6 +53,7 @@ def register_model(family: str, *, spec: type) -> Callable[[Builder], Builder]:
 
     def decorate(builder: Builder) -> Builder:
         FAMILIES[family] = Family(family, spec, builder)
+        register_spec(family, spec)
         return builder
 
     return decorate
@@ -67,51 +69,6 @@ def register_preset(name: str, spec: ModelSpec, *, description: str = "") -> Mod
     PRESETS[name] = spec
     DESCRIPTIONS[name] = description
     return spec
-
-
-def resolve_model_spec(obj: Any, *, path: str = "model") -> ModelSpec:
-    """Turns any accepted form of a model into a typed spec.
-
-    Args:
-        obj: A preset name (``"cnn_pool"``), a family name (``"cnn"``, its defaults), a
-            mapping with ``preset`` and overrides (``{preset: cnn_pool, depth: 3}``), a mapping
-            with ``family`` and parameters (``{family: cnn, depth: 3}``), or a spec.
-        path: Where ``obj`` sits in a larger document, for error messages.
-
-    Returns:
-        A spec dataclass (CNNSpec, MLPSpec, ViTSpec or a registered family's spec).
-
-    Raises:
-        SpecError: naming the path, the allowed values or keys, and the value received.
-    """
-    if any(isinstance(obj, f.spec_cls) for f in FAMILIES.values()):
-        return obj
-    if isinstance(obj, str):
-        if obj in PRESETS:
-            return PRESETS[obj]
-        if obj in FAMILIES:
-            return FAMILIES[obj].spec_cls()
-        raise SpecError(path, f"must be a preset ({_names(PRESETS)}) or a family ({_names(FAMILIES)})", obj)
-    if not isinstance(obj, Mapping):
-        raise SpecError(path, "must be a preset name, a mapping with 'preset' or 'family', or a model spec", obj)
-    data = dict(obj)
-    if "preset" in data and data["preset"] is not None:
-        name = data.pop("preset")
-        if name not in PRESETS:
-            raise SpecError(_join(path, "preset"), f"must be one of {_names(PRESETS)}", name)
-        base = PRESETS[name]
-        family = data.pop("family", base.family)
-        if family != base.family:
-            raise SpecError(_join(path, "family"), f"must be {base.family!r} for preset {name!r} (or left out)",
-                            family)
-        return parse_spec(type(base), {**to_dict(base), **data}, path=path)
-    if "family" not in data:
-        raise SpecError(path, f"must have a 'preset' key (one of {_names(PRESETS)}) or a 'family' key "
-                        f"(one of {_names(FAMILIES)})", obj)
-    family = data["family"]
-    if family not in FAMILIES:
-        raise SpecError(_join(path, "family"), f"must be one of {_names(FAMILIES)}", family)
-    return parse_spec(FAMILIES[family].spec_cls, data, path=path)
 
 
 def build_model(spec: Any, input_shape, num_classes: int, *, seed: int | None = None,
@@ -154,42 +111,6 @@ def create_model(name: str, *, input_shape=(28, 28, 1), num_classes: int = 10, s
     return build_model({"preset": name, **overrides}, input_shape, num_classes, seed=seed)
 
 
-def model_label(spec: Any) -> str:
-    """A short, deterministic name for a model spec.
-
-    The preset's name when the spec is a preset unchanged (``"cnn_pool"``), else the preset
-    or family name with the overridden fields in field order (``"cnn_pool[depth=3]"``,
-    ``"cnn[pooling=blur]"``).
-    """
-    spec = resolve_model_spec(spec)
-    if spec.preset in PRESETS and isinstance(PRESETS[spec.preset], type(spec)):
-        name, base = spec.preset, PRESETS[spec.preset]
-    else:
-        name, base = spec.family, type(spec)()
-    changed = overridden_fields(spec, base)
-    if not changed:
-        return name
-    return f"{name}[{','.join(f'{k}={_short(v)}' for k, v in changed.items())}]"
-
-
 def family_of(spec: ModelSpec) -> Family:
     """The registered family that builds ``spec``."""
     return FAMILIES[spec.family]
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, (tuple, list)):
-        return "-".join(_short(v) for v in value) if value else "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if value is None:
-        return "none"
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _names(mapping) -> str:
-    return ", ".join(repr(k) for k in mapping)
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name

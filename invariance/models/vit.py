@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import keras
 
-from invariance.errors import SpecError
-from invariance.models._common import SeedStream, classifier_head, shape_text
+from invariance.models._common import SeedStream, classifier_head
+from invariance.models.geometry import vit_patches
 from invariance.models.layers import ClassToken, PositionEmbedding, TokenPooling
 from invariance.models.registry import register_model
 from invariance.models.specs import ViTSpec
@@ -30,10 +30,7 @@ def build_vit(spec: ViTSpec, input_shape, num_classes: int, *, seed: int | None 
     """
     height, width, _ = input_shape
     p = spec.patch_size
-    if height % p or width % p:
-        divisors = [d for d in range(1, min(height, width) + 1) if height % d == 0 and width % d == 0]
-        raise SpecError("patch_size", f"must divide the input height and width ({shape_text(input_shape)}); "
-                        f"these do: {', '.join(map(str, divisors))}", p)
+    vit_patches(spec, input_shape)
     seeds = SeedStream(seed)
     dropout = spec.dropout
     inputs = keras.Input(shape=input_shape, name="image")

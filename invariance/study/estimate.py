@@ -214,9 +214,9 @@ def load_cost_table(*, backend: str | None = None, device: str | None = None) ->
             table = None
         if table is not None:
             if backend is None or device is None:
-                from invariance.provenance import backend as active_backend, device as active_device
+                from invariance.provenance import planned_backend, planned_device
 
-                backend, device = backend or active_backend(), device or active_device()
+                backend, device = backend or planned_backend(), device or planned_device()
             if table.fits(backend, device):
                 return table
     return CostTable(cost=DEFAULT_COST, basis=DEFAULT_COST.basis)
@@ -305,7 +305,16 @@ def estimate_study(runs, context, *, cost: CostModel | None = None, table: CostT
 
 
 def model_macs(spec: Any, dataset) -> float:
-    """Multiply-accumulates per image of the model ``spec`` on ``dataset``'s images."""
+    """Multiply-accumulates per image of the model ``spec`` on ``dataset``'s images.
+
+    Counted from the spec (:func:`invariance.models.spec_cost.spec_cost`, no keras) for the
+    zoo's families; a registered family of the user's own is built and counted.
+    """
+    from invariance.models.spec_cost import spec_cost
+
+    cost = spec_cost(spec, dataset.image_shape, dataset.num_classes)
+    if cost is not None:
+        return float(cost["macs"])
     import keras
 
     from invariance.models import build_model, model_cost
