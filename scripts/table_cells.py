@@ -127,31 +127,52 @@ def convergence(df: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
-def _sha(ref: Path, study: str) -> str | None:
+def _manifest(ref: Path, study: str) -> dict:
     manifest = ref / study / "manifest.json"
-    return json.loads(manifest.read_text()).get("provenance", {}).get("git_sha") if manifest.is_file() else None
+    return json.loads(manifest.read_text()) if manifest.is_file() else {}
+
+
+def _sha(ref: Path, study: str) -> str | None:
+    return _manifest(ref, study).get("provenance", {}).get("git_sha")
+
+
+def _run_shas(ref: Path, study: str) -> list[str]:
+    """The commits the runs were trained at (several when the study was carried between
+    sessions: the export's ``runs_provenance``), else the manifest's one."""
+    shas = (_manifest(ref, study).get("runs_provenance") or {}).get("git_shas")
+    if shas:
+        return list(shas)
+    sha = _sha(ref, study)
+    return [sha] if sha else []
 
 
 def predates_rules(ref: Path, study: str, df: pd.DataFrame | None = None) -> bool:
     """True for a reference folder made before the current rules: from a dirty tree (or with no
     recorded commit), or without recorded convergence. ``df``: its runs table, if already read."""
     df = runs(ref, study) if df is None else df
-    sha = _sha(ref, study)
-    return not sha or sha.endswith("+dirty") or not ("converged" in df and df["converged"].notna().any())
+    shas = _run_shas(ref, study)
+    return (not shas or any(s.endswith("+dirty") for s in shas)
+            or not ("converged" in df and df["converged"].notna().any()))
 
 
 def run_line(ref: Path, study: str) -> str:
-    """Runs, seeds, convergence, summed training time and the git SHA of one reference folder."""
+    """Runs, seeds, convergence, summed training time (and CPU time, when the export recorded
+    it) and the git SHAs of one reference folder."""
     df = runs(ref, study)
     seeds = ", ".join(str(int(s)) for s in sorted(df["seed"].unique()))
-    sha = _sha(ref, study)
-    sha = (sha[:10] + ("+dirty" if sha.endswith("+dirty") else "")) if sha else NOT_RECORDED
+    shas = _run_shas(ref, study)
+    sha = ", ".join(s[:10] + ("+dirty" if s.endswith("+dirty") else "") for s in shas) if shas else NOT_RECORDED
     minutes = df["train_seconds"].sum() / 60 if "train_seconds" in df else float("nan")
+    cpu = (_manifest(ref, study).get("runs_provenance") or {}).get("train_cpu_seconds")
+    if cpu:
+        minutes_text = f"training time {minutes:.1f} min in all ({cpu / 3600:.1f} CPU-hours)"
+    else:
+        minutes_text = f"training time {minutes:.1f} min in all"
     old = predates_rules(ref, study, df)
     note = (" **This folder predates the current rules** (made from a dirty tree, without recorded "
             "convergence); its re-run is pending." if old else "")
     return (f"<small>`results/reference/{study}/`: {len(df)} runs, seeds {seeds}; {convergence(df)}; "
-            f"training time {minutes:.1f} min in all; git {sha}.</small>{note}")
+            f"{minutes_text}; git {sha}.</small>{note}")
 
 
 def points(v: float, digits: int = 1) -> str:

@@ -109,6 +109,23 @@ def test_clean_runs_as_the_trainer_writes_them_are_exported(tmp_path, export):
     assert (tmp_path / "reference" / "zhang2019" / "manifest.json").is_file()
 
 
+def test_runs_carried_between_sessions_list_every_commit_and_their_cpu_time(tmp_path, export):
+    d = _study(tmp_path, "zhang2019")
+    other = "fedcba9876543210fedcba9876543210fedcba98"
+    for run, sha, carried, cpu in (("a1", CLEAN_SHA, False, [10.0, 20.0]), ("b2", other, True, [30.5])):
+        (d / "runs" / run).mkdir()
+        (d / "runs" / run / "metrics.json").write_text(json.dumps({"git_sha": sha}))
+        pd.DataFrame({"epoch": range(1, len(cpu) + 1), "cpu_seconds": cpu}).to_csv(d / "runs" / run / "history.csv",
+                                                                                   index=False)
+        record = {"status": "completed", **({"carried": {"from": "elsewhere"}} if carried else {})}
+        (d / "runs" / run / "status.json").write_text(json.dumps(record))
+    export.export(d, tmp_path / "reference")
+    manifest = json.loads((tmp_path / "reference" / "zhang2019" / "manifest.json").read_text())
+    assert manifest["runs_provenance"] == {"git_shas": sorted([CLEAN_SHA, other]), "carried_runs": 1,
+                                           "train_cpu_seconds": 60.5}
+    assert manifest["provenance"]["git_sha"] == CLEAN_SHA  # the study's own manifest is kept
+
+
 def test_uncommitted_changes_are_refused_with_the_files_named(tmp_path, script, monkeypatch, capsys):
     monkeypatch.setattr(script, "tree_changes", lambda: [" M invariance/harness/metrics.py"])
     d = _study(tmp_path, "zhang2019")

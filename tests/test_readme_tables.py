@@ -243,6 +243,19 @@ def test_a_reference_that_predates_the_rules_says_so(tables, tmp_path):
     assert "its re-run is pending" in tables.render("fashion_mnist_benchmark", ref)
 
 
+def test_a_reference_carried_between_sessions_names_every_commit_and_its_cpu_time(tables, tmp_path):
+    ref = _reference(tmp_path, converged=True)
+    manifest = ref / "fashion_mnist_benchmark" / "manifest.json"
+    data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    data["runs_provenance"] = {"git_shas": ["0123456789abcdef", "fedcba9876543210"], "train_cpu_seconds": 5400}
+    manifest.write_text(json.dumps(data))
+    line = tables.render("fashion_mnist_benchmark", ref)
+    assert "(1.5 CPU-hours); git 0123456789, fedcba9876." in line and "re-run is pending" not in line
+    data["runs_provenance"]["git_shas"].append("abcdef0123+dirty")
+    manifest.write_text(json.dumps(data))
+    assert "its re-run is pending" in tables.render("fashion_mnist_benchmark", ref)
+
+
 def test_old_references_without_convergence_columns_read_not_recorded(tables, tmp_path):
     ref = _reference(tmp_path)
     df = pd.read_csv(ref / "fashion_mnist_benchmark" / "runs.csv").drop(columns=["epochs_run"])
