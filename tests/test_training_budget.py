@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from invariance.errors import SpecError
-from invariance.training.budget import epochs_for, steps_per_epoch
+from invariance.training.budget import epoch_passes, epochs_for, steps_per_epoch
 
 
 @pytest.mark.parametrize("n, batch, steps, lo, hi, expected", [
@@ -19,6 +19,27 @@ from invariance.training.budget import epochs_for, steps_per_epoch
 ])
 def test_epochs_for_known_answers(n, batch, steps, lo, hi, expected):
     assert epochs_for(n, batch_size=batch, target_steps=steps, min_epochs=lo, max_epochs=hi) == expected
+
+
+@pytest.mark.parametrize("n, batch, min_steps, passes, steps", [
+    (225, 128, 1, 1, 2),          # the default: one pass
+    (225, 128, 50, 29, 51),       # 29 passes of 225 = 6525 images = 51 steps >= 50
+    (450, 128, 50, 15, 53),
+    (3600, 128, 50, 2, 57),
+    (14400, 128, 50, 1, 113),     # one pass already makes 50 steps
+    (54000, 128, 50, 1, 422),
+    (100, 100, 3, 3, 3),
+])
+def test_epoch_passes_and_steps_known_answers(n, batch, min_steps, passes, steps):
+    assert epoch_passes(n, batch_size=batch, min_steps=min_steps) == passes
+    assert steps_per_epoch(n, batch_size=batch, min_steps=min_steps) == steps
+    assert steps >= min_steps and (passes == 1 or (passes - 1) * n < min_steps * batch)
+
+
+def test_epochs_for_counts_epochs_of_several_passes():
+    # 225 images, 51 steps per epoch: a 5000-step budget is ceil(5000 / 51) = 99 epochs, not 2500
+    assert epochs_for(225, batch_size=128, target_steps=5000, min_steps=50) == 99
+    assert epochs_for(225, batch_size=128, target_steps=5000) == 2500
 
 
 def test_steps_stay_comparable_across_sizes():

@@ -185,3 +185,28 @@ def test_min_delta_ignores_tiny_improvements():
                                                                                  "converged": True}
     assert stop_fields("completed", None, patience=None) == {"stop_reason": "cap", "converged": False}
     assert stop_fields("failed", best, patience=2) == {"stop_reason": "diverged", "converged": False}
+
+
+def test_epoch_order_of_several_passes():
+    from invariance.training.trainer import epoch_order
+
+    one = epoch_order(30, seed=4, epoch=2)
+    three = epoch_order(30, seed=4, epoch=2, passes=3)
+    assert np.array_equal(three[:30], one)  # the first pass is the one-pass epoch's order
+    assert all(sorted(three[i * 30:(i + 1) * 30]) == list(range(30)) for i in range(3))
+    assert not np.array_equal(three[:30], three[30:60])
+    assert np.array_equal(three, epoch_order(30, seed=4, epoch=2, passes=3))  # seeded
+    assert not np.array_equal(three, epoch_order(30, seed=4, epoch=3, passes=3))
+
+
+def test_min_epoch_steps_makes_an_epoch_of_several_passes(data):
+    spec = {"epochs": 2, "batch_size": 50, "min_epoch_steps": 10, "schedule": "none", "early_stopping": None}
+    result = train({"family": "mlp", "hidden": [16]}, data, n_train=200, seed=0, verbose=0, train=spec)
+    # 180 images to fit, batch 50: 4 steps a pass; 3 passes (540 images) make the 10 steps
+    assert result.metrics["epoch_passes"] == 3 and result.metrics["epochs_run"] == 2
+    again = train({"family": "mlp", "hidden": [16]}, data, n_train=200, seed=0, verbose=0, train=spec)
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(result.model), _weights(again.model)))
+    one_pass = train({"family": "mlp", "hidden": [16]}, data, n_train=200, seed=0, verbose=0,
+                     train={**spec, "min_epoch_steps": 1})
+    assert one_pass.metrics["epoch_passes"] == 1
+    assert not all(np.array_equal(a, b) for a, b in zip(_weights(result.model), _weights(one_pass.model)))

@@ -273,6 +273,7 @@ def estimate_study(runs, context, *, cost: CostModel | None = None, table: CostT
         An :class:`Estimate`.
     """
     from invariance.augment import execution_path
+    from invariance.training.budget import epoch_passes, steps_per_epoch
     from invariance.training.schedule import expected_epochs
     from invariance.training.spec import TrainSpec
 
@@ -290,10 +291,14 @@ def estimate_study(runs, context, *, cost: CostModel | None = None, table: CostT
         n_all = len(dataset.y_train) if run.n_train is None else min(run.n_train, len(dataset.y_train))
         n = max(1, int(round(n_all * (1.0 - float(getattr(train, "val_fraction", 0.0) or 0.0)))))
         batch_size = int(getattr(train, "batch_size", 128))
-        epochs = expected_epochs(train, steps_per_epoch=-(-n // batch_size)) if isinstance(train, TrainSpec) \
-            else int(getattr(train, "epochs", 1))
+        # An epoch may be several passes over a small subset (TrainSpec.min_epoch_steps): its
+        # cost is that of one pass over the images it shows.
+        min_steps = int(getattr(train, "min_epoch_steps", 1))
+        passes = epoch_passes(n, batch_size=batch_size, min_steps=min_steps)
+        epochs = expected_epochs(train, steps_per_epoch=steps_per_epoch(n, batch_size=batch_size, min_steps=min_steps)) \
+            if isinstance(train, TrainSpec) else int(getattr(train, "epochs", 1))
         in_table += run.model_label in table.models and (table.batch_size in (None, batch_size))
-        per_run.append(table.run_seconds(model=run.model_label, macs=macs[run.model_label], n_fit=n,
+        per_run.append(table.run_seconds(model=run.model_label, macs=macs[run.model_label], n_fit=passes * n,
                                          n_predicted=n_all + len(dataset.y_test),
                                          epochs=epochs, batch_size=batch_size,
                                          pairs=pairs, augmentation_path=execution_path(run.augmentation)))

@@ -173,7 +173,8 @@ class TrainPlan:
                             "epochs; load the data first", n_train)
         n_fit = max(1, n - int(round(self.train.val_fraction * n)))
         epochs = epochs_for(n_fit, batch_size=self.train.batch_size, target_steps=self.steps,
-                            min_epochs=self.min_epochs, max_epochs=self.max_epochs)
+                            min_epochs=self.min_epochs, max_epochs=self.max_epochs,
+                            min_steps=self.train.min_epoch_steps)
         return dataclasses.replace(self.train, epochs=epochs, decay_steps=self.steps)
 
 

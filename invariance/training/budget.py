@@ -14,18 +14,27 @@ import math
 from invariance.errors import SpecError
 
 
-def steps_per_epoch(n_examples: int, *, batch_size: int) -> int:
-    """Optimizer steps in one epoch over ``n_examples`` (the last partial batch counts)."""
+def epoch_passes(n_examples: int, *, batch_size: int, min_steps: int = 1) -> int:
+    """Passes over ``n_examples`` in one epoch: the fewest that make ``min_steps`` optimizer
+    steps (``TrainSpec.min_epoch_steps``); 1 whenever one pass makes that many."""
     _positive_int("n_examples", n_examples)
     _positive_int("batch_size", batch_size)
-    return math.ceil(n_examples / batch_size)
+    _positive_int("min_steps", min_steps)
+    return max(1, math.ceil(min_steps * batch_size / n_examples))
+
+
+def steps_per_epoch(n_examples: int, *, batch_size: int, min_steps: int = 1) -> int:
+    """Optimizer steps in one epoch over ``n_examples``: its :func:`epoch_passes` passes, batched
+    as one sequence (the last partial batch counts)."""
+    passes = epoch_passes(n_examples, batch_size=batch_size, min_steps=min_steps)
+    return math.ceil(passes * n_examples / batch_size)
 
 
 def epochs_for(n_train: int, *, batch_size: int, target_steps: int, min_epochs: int = 1,
-               max_epochs: int | None = None) -> int:
+               max_epochs: int | None = None, min_steps: int = 1) -> int:
     """Epochs that give about ``target_steps`` optimizer steps on ``n_train`` examples.
 
-    ``epochs = clamp(ceil(target_steps / ceil(n_train / batch_size)), min_epochs, max_epochs)``
+    ``epochs = clamp(ceil(target_steps / steps_per_epoch), min_epochs, max_epochs)``
 
     Args:
         n_train: Examples the model trains on per epoch: the training subset *after* the
@@ -34,6 +43,7 @@ def epochs_for(n_train: int, *, batch_size: int, target_steps: int, min_epochs: 
         target_steps: Total optimizer steps wanted (``train.steps``).
         min_epochs: Floor (``train.min_epochs``), >= 1.
         max_epochs: Cap (``train.max_epochs``), or None for no cap.
+        min_steps: The fewest steps in an epoch (``train.min_epoch_steps``).
 
     Returns:
         The number of epochs, an int >= 1.
@@ -42,7 +52,7 @@ def epochs_for(n_train: int, *, batch_size: int, target_steps: int, min_epochs: 
         SpecError: If an argument is not a positive integer, or ``min_epochs > max_epochs``.
     """
     _positive_int("n_train", n_train)
-    per_epoch = steps_per_epoch(n_train, batch_size=batch_size)
+    per_epoch = steps_per_epoch(n_train, batch_size=batch_size, min_steps=min_steps)
     _positive_int("target_steps", target_steps)
     _positive_int("min_epochs", min_epochs)
     if max_epochs is not None:

@@ -51,13 +51,14 @@ def predict_logits(model: keras.Model, x: np.ndarray, *, batch_size: int = EVAL_
 
 
 def run_metrics(status: str, reason: str | None, history: pd.DataFrame, model: keras.Model, dataset: Any, split: RunSplit,
-                 spec: dict, *, path: str, feed: str, seed: int) -> dict[str, Any]:
-    """``metrics.json`` of the run so far: what it cost and what it was; the scores are None."""
+                 spec: dict, *, path: str, feed: str, seed: int, passes: int = 1) -> dict[str, Any]:
+    """``metrics.json`` of the run so far: what it cost and what it was; the scores are None.
+    ``passes``: passes over the fit images per epoch (``TrainSpec.min_epoch_steps``)."""
     from invariance.models import model_cost
     from invariance.provenance import provenance
 
     seconds = float(history["seconds"].sum())
-    n_images = len(split.fit_idx) * len(history)
+    n_images = passes * len(split.fit_idx) * len(history)
     return {
         "status": status, "reason": reason,
         "test_accuracy": None, "test_loss": None, "train_accuracy": None, "train_loss": None,
@@ -65,7 +66,7 @@ def run_metrics(status: str, reason: str | None, history: pd.DataFrame, model: k
         **model_cost(model),
         "train_seconds": round(seconds, 3), "metrics_seconds": None,
         "images_per_second": round(n_images / seconds, 1) if seconds > 0 else None,
-        "epochs_run": int(len(history)), "best_epoch": None,
+        "epochs_run": int(len(history)), "best_epoch": None, "epoch_passes": int(passes),
         "n_train": int(len(split.subset)), "n_fit": int(len(split.fit_idx)), "n_val": int(len(split.val_idx)),
         "n_test": int(len(dataset.y_test)),
         "model_label": spec["model_label"], "augmentation_label": spec["augmentation_label"],

@@ -64,6 +64,14 @@ class TrainSpec:
             Small subsets, whose horizon is long in epochs but short in steps, still stop
             within ``decay_steps`` steps. 0: early stopping watches from the first epoch.
         val_fraction: Share of the training subset held out for validation, in [0, 0.5].
+        min_epoch_steps: The fewest optimizer steps in an epoch, >= 1. A subset too small for
+            that many batches is passed over several times in one epoch, each pass in its own
+            seeded order (:func:`invariance.training.budget.epoch_passes`). 1 (the default):
+            an epoch is one pass, as in Keras. A data-hunger study sets it (say 50): with
+            250 images and a 5000-step horizon, one-pass epochs of 2 steps mean thousands of
+            epochs, and every epoch costs a ``fit`` call, a validation pass and a backup (a
+            fixed cost that dwarfs 2 steps of a small model), while the warm-up of one epoch
+            would be 2 steps long. Schedules and patience count in steps either way.
     """
 
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
@@ -83,6 +91,7 @@ class TrainSpec:
     min_delta: float = 1e-3
     stop_after: float = 0.5
     val_fraction: float = 0.1
+    min_epoch_steps: int = 1
 
     def __post_init__(self):
         if not self.learning_rate > 0 or self.learning_rate > 10:
@@ -105,6 +114,7 @@ class TrainSpec:
         in_range("min_delta", self.min_delta, 0.0)
         in_range("stop_after", self.stop_after, 0.0, 1.0)
         in_range("val_fraction", self.val_fraction, 0.0, 0.5)
+        in_range("min_epoch_steps", self.min_epoch_steps, 1, 100000)
         if self.early_stopping is not None and self.val_fraction == 0:
             raise SpecError("early_stopping", "needs a validation split (val_fraction > 0); set early_stopping: null to train without one", self.early_stopping)
 

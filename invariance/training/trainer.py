@@ -38,6 +38,7 @@ from invariance.augment.labels import augmentation_label
 from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
 from invariance.seeding import check_seed, derive_seed, make_rng
+from invariance.training.budget import epoch_passes, steps_per_epoch
 from invariance.training.callbacks import Divergence, EpochProgress, quiet_retracing
 from invariance.training.evaluation import EVAL_BATCH, final_metrics, run_metrics
 from invariance.training.feed import DeviceBatches, default_feed, to_device
@@ -97,6 +98,13 @@ def set_random_seed(seed: int) -> None:
         import torch
 
         torch.manual_seed(seed)
+
+
+def epoch_order(n_fit: int, *, seed: int, epoch: int, passes: int = 1) -> np.ndarray:
+    """The images of one epoch, in order: ``passes`` seeded permutations of ``range(n_fit)``,
+    one after another (the first is the one-pass epoch's order, so ``passes=1`` is unchanged)."""
+    keys = [(epoch,)] + [(epoch, p) for p in range(1, passes)]
+    return np.concatenate([make_rng(derive_seed(seed, _ORDER, *k)).permutation(n_fit) for k in keys])
 
 
 def reseed_generators(model: keras.Model, seed: int, epoch: int) -> None:
@@ -189,7 +197,8 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
             return finished
 
     arrays = RunArrays.of(dataset, split, path=path)
-    plan = epoch_plan(tspec, steps_per_epoch=math.ceil(len(split.fit_idx) / tspec.batch_size))
+    plan = epoch_plan(tspec, steps_per_epoch=steps_per_epoch(len(split.fit_idx), batch_size=tspec.batch_size,
+                                                             min_steps=tspec.min_epoch_steps))
 
     enable_determinism(seed)
     quiet_retracing()
@@ -204,7 +213,8 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
 
     history = history_frame(state.rows)
     metrics = run_metrics(state.status, state.reason, history, model, dataset, split, spec, path=path, feed=feed,
-                          seed=seed)
+                          seed=seed, passes=epoch_passes(len(split.fit_idx), batch_size=tspec.batch_size,
+                                                         min_steps=tspec.min_epoch_steps))
     metrics.update(stop_fields(state.status, state.best, patience=plan.patience_epochs, epochs_done=len(history),
                                earliest=plan.earliest_stop_epochs),
                    max_epochs=plan.max_epochs, horizon_epochs=plan.horizon_epochs)
@@ -297,11 +307,12 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
         callbacks.append(EpochProgress(plan.max_epochs, verbose))
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
     n_fit = len(arrays.y_fit)
+    passes = epoch_passes(n_fit, batch_size=tspec.batch_size, min_steps=tspec.min_epoch_steps)
     for epoch in range(state.start, plan.max_epochs):
         if plateaued(state.best, plan.patience_epochs, epochs_done=epoch, earliest=plan.earliest_stop_epochs):
             break  # checked first, so a run resumed after it stopped early does not go on
         t0, c0 = time.perf_counter(), time.process_time()
-        order = make_rng(derive_seed(seed, _ORDER, epoch)).permutation(n_fit)
+        order = epoch_order(n_fit, seed=seed, epoch=epoch, passes=passes)
         reseed_generators(train_model, seed, epoch)
         data = _epoch_data(arrays, order, tspec, aspec, seed=seed, epoch=epoch, path=path, feed=feed,
                            fit_tensors=fit_tensors)
