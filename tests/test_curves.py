@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from invariance.curves import (CURVES_COLUMNS, bootstrap_fit, curves_table, fit_curves, fit_power_law, format_n,
-                               format_ratio, interval, learning_curve_table, power_law, resolve_reference,
-                               sample_efficiency_ratio, samples_to_target)
+from invariance.curves import (CURVES_COLUMNS, bootstrap_fit, curves_table, efficiency_between, fit_curves,
+                               fit_power_law, format_n, format_ratio, interval, learning_curve_table, power_law,
+                               resolve_reference, sample_efficiency_ratio, samples_to_target)
 from invariance.errors import InvarianceError, SpecError
 from invariance.results import read_table, write_curves
 
@@ -336,6 +336,23 @@ def test_efficiency_ratio_compares_within_augmentation_and_explains_gaps():
         "vit_tiny without augmentation does not reach 85% on its fitted curve (asymptotic accuracy 84")
     with pytest.raises(SpecError, match="reference_model: must be one of 'cnn_pool', 'mlp', 'vit_tiny'"):
         sample_efficiency_ratio(fits, reference_model="resnet", target=0.85)
+
+
+def test_efficiency_between_two_curves_under_different_augmentations():
+    # e.g. a p4 CNN without augmentation against a plain CNN with rotation augmentation
+    runs = synthetic_runs(models={"cnn_pool": TRUE["cnn_pool"], "mlp": TRUE["mlp"]}, augmentations=("none", "geo"),
+                          seeds=(0, 1))
+    runs = runs[((runs["model"] == "cnn_pool") & (runs["augmentation"] == "geo"))
+                | ((runs["model"] == "mlp") & (runs["augmentation"] == "none"))]
+    fits = {(f.model, f.augmentation): f for f in fit_curves(learning_curve_table(runs), n_boot=10, seed=0)}
+    row = efficiency_between(fits[("mlp", "none")], fits[("cnn_pool", "geo")], target=0.83)
+    expected = closed_form_n(*TRUE["mlp"], 0.83) / closed_form_n(*TRUE["cnn_pool"], 0.83)
+    assert row["efficiency_ratio"] == pytest.approx(expected, rel=1e-4)
+    assert row["efficiency_ratio_lo"] == pytest.approx(expected, rel=1e-4)  # exact data: the CI collapses
+    assert row["efficiency_summary"].startswith(
+        f"mlp (none) needs {format_ratio(expected)}x the data of cnn_pool (geo) to reach 83% (95% CI")
+    same = efficiency_between(fits[("mlp", "none")], fits[("mlp", "none")], target=0.83)
+    assert same["efficiency_ratio"] == pytest.approx(1.0) and "no detectable difference" in same["efficiency_summary"]
 
 
 @pytest.mark.parametrize("models, given, expected", [

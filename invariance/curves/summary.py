@@ -241,7 +241,6 @@ def sample_efficiency_ratio(fits: Sequence[CurveFit] | Mapping[tuple[str, str], 
     reference_model = resolve_reference([f.model for f in fits], reference_model, field="reference_model")
     by_key = {(f.model, f.augmentation): f for f in fits}
     tagged = len({f.augmentation for f in fits}) > 1
-    pct = format_percent(target)
     rows = []
     for fit in fits:
         row = {"model": fit.model, "augmentation": fit.augmentation, "reference": reference_model,
@@ -255,53 +254,83 @@ def sample_efficiency_ratio(fits: Sequence[CurveFit] | Mapping[tuple[str, str], 
         if ref is None:
             row["efficiency_note"] = f"no {reference_model} curve with augmentation {fit.augmentation}"
             continue
-        if fit.params is None or ref.params is None:
-            which = fit.model if fit.params is None else reference_model
-            row["efficiency_note"] = f"no fit for {which}"
-            continue
-        mine, theirs = fit.target(target), ref.target(target)
-        if theirs.status == "unreachable":
-            row["efficiency_note"] = f"{reference_model} does not reach {pct} on its fitted curve"
-            row["efficiency_summary"] = (f"{reference_model}{_aug_phrase(fit, tagged)} does not reach {pct} "
-                                         f"on its fitted curve, so {fit.model} has no ratio")
-            continue
-        beyond = [(name, t, f) for name, t, f in ((fit.model, mine, fit), (reference_model, theirs, ref))
-                  if t.status == "beyond_range"]
-        if beyond:
-            row["efficiency_note"] = "excluded: " + "; ".join(f"{name}: {t.note}" for name, t, _ in beyond)
-            row["efficiency_summary"] = (f"{fit.model}{_aug_phrase(fit, tagged)}: no efficiency ratio to "
-                                         f"{reference_model} at {pct}: "
-                                         + " and ".join(f"{name} {_beyond_text(t, f)}" for name, t, f in beyond))
-            continue
-        if mine.status == "unreachable":
-            row.update(efficiency_ratio=math.inf,
-                       efficiency_note=f"{fit.model} does not reach {pct} on its fitted curve")
-            row["efficiency_summary"] = (f"{fit.model}{_aug_phrase(fit, tagged)} does not reach {pct} on its "
-                                         f"fitted curve (asymptotic accuracy {format_percent(1 - fit.params.a)}), "
-                                         f"while {reference_model} does at ≈{format_n(theirs.n)} training images")
-            continue
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = float(np.float64(mine.n) / np.float64(theirs.n))
-        lo = hi = math.nan
-        if fit.boot is not None and ref.boot is not None and (fit.boot.resampled or ref.boot.resampled):
-            mine_k, theirs_k = fit.boot_targets(target), ref.boot_targets(target)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                lo, hi = interval(np.where(np.isfinite(theirs_k), mine_k / theirs_k, np.nan), level)
-        notes = [f"{name}: {t.note}" for name, t in ((fit.model, mine), (reference_model, theirs))
-                 if t.status == "extrapolated"]
-        row.update(efficiency_ratio=ratio, efficiency_ratio_lo=lo, efficiency_ratio_hi=hi,
-                   efficiency_note="; ".join(notes))
-        seeds = min(fit.n_seeds, ref.n_seeds)
-        extra = [x for x in (_ci_text(lo, hi, level, format_ratio, seeds, suffix="x"), *notes) if x]
-        if lo <= 1 <= hi:  # the interval covers "the same data": say so, not a ratio
-            row["efficiency_summary"] = (f"{fit.model} and {reference_model}{_aug_phrase(fit, tagged)}: no detectable "
-                                         f"difference in the data needed to reach {pct} (ratio "
-                                         f"{format_ratio(ratio)}x, {'; '.join(extra)})")
-            continue
-        row["efficiency_summary"] = (f"{fit.model} needs {format_ratio(ratio)}x the data of {reference_model} to "
-                                     f"reach {pct}{_aug_phrase(fit, tagged)}"
-                                     + (f" ({'; '.join(extra)})" if extra else ""))
+        row.update(_ratio(fit, ref, target=target, level=level, name=fit.model, ref_name=reference_model,
+                          aug=_aug_phrase(fit, tagged)))
     return pd.DataFrame(rows, columns=list(RATIO_COLUMNS))
+
+
+def efficiency_between(fit: CurveFit, ref: CurveFit, *, target: float = 0.85, level: float = 0.95) -> dict:
+    """How many times the data of curve ``ref`` curve ``fit`` needs to reach ``target``: any two
+    curves, e.g. a p4 CNN without augmentation against a plain CNN with rotation augmentation,
+    where :func:`sample_efficiency_ratio` pairs only curves under the same augmentation.
+
+    The curves' bootstrap replicates must come from one :func:`fit_curves` call (then
+    replicate ``k`` of both saw the same seeds, and the interval is paired). The rules are
+    :func:`sample_efficiency_ratio`'s: no ratio beyond :data:`MAX_EXTRAPOLATION` times a
+    curve's largest measured size, and "no detectable difference" when the interval covers 1.
+
+    Returns:
+        A dict with the ``RATIO_COLUMNS`` but ``model``, ``augmentation`` and ``reference``.
+    """
+    target = check_target(target)
+    differ = fit.augmentation != ref.augmentation
+
+    def name(f: CurveFit) -> str:
+        return f"{f.model} ({f.augmentation})" if differ else f.model
+
+    aug = "" if differ else _aug_phrase(fit, True)
+    return _ratio(fit, ref, target=target, level=level, name=name(fit), ref_name=name(ref), aug=aug)
+
+
+def _ratio(fit: CurveFit, ref: CurveFit, *, target: float, level: float, name: str, ref_name: str,
+           aug: str) -> dict:
+    """The efficiency-ratio columns of ``fit`` against ``ref`` (see :func:`sample_efficiency_ratio`)."""
+    pct = format_percent(target)
+    row = {"efficiency_ratio": math.nan, "efficiency_ratio_lo": math.nan, "efficiency_ratio_hi": math.nan,
+           "efficiency_note": "", "efficiency_summary": ""}
+    if fit.params is None or ref.params is None:
+        which = name if fit.params is None else ref_name
+        row["efficiency_note"] = f"no fit for {which}"
+        return row
+    mine, theirs = fit.target(target), ref.target(target)
+    if theirs.status == "unreachable":
+        row["efficiency_note"] = f"{ref_name} does not reach {pct} on its fitted curve"
+        row["efficiency_summary"] = f"{ref_name}{aug} does not reach {pct} on its fitted curve, so {name} has no ratio"
+        return row
+    beyond = [(who, t, f) for who, t, f in ((name, mine, fit), (ref_name, theirs, ref)) if t.status == "beyond_range"]
+    if beyond:
+        row["efficiency_note"] = "excluded: " + "; ".join(f"{who}: {t.note}" for who, t, _ in beyond)
+        row["efficiency_summary"] = (f"{name}{aug}: no efficiency ratio to {ref_name} at {pct}: "
+                                     + " and ".join(f"{who} {_beyond_text(t, f)}" for who, t, f in beyond))
+        return row
+    if mine.status == "unreachable":
+        row.update(efficiency_ratio=math.inf,
+                   efficiency_note=f"{name} does not reach {pct} on its fitted curve")
+        row["efficiency_summary"] = (f"{name}{aug} does not reach {pct} on its "
+                                     f"fitted curve (asymptotic accuracy {format_percent(1 - fit.params.a)}), "
+                                     f"while {ref_name} does at ≈{format_n(theirs.n)} training images")
+        return row
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = float(np.float64(mine.n) / np.float64(theirs.n))
+    lo = hi = math.nan
+    if fit.boot is not None and ref.boot is not None and (fit.boot.resampled or ref.boot.resampled):
+        mine_k, theirs_k = fit.boot_targets(target), ref.boot_targets(target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo, hi = interval(np.where(np.isfinite(theirs_k), mine_k / theirs_k, np.nan), level)
+    notes = [f"{who}: {t.note}" for who, t in ((name, mine), (ref_name, theirs)) if t.status == "extrapolated"]
+    row.update(efficiency_ratio=ratio, efficiency_ratio_lo=lo, efficiency_ratio_hi=hi,
+               efficiency_note="; ".join(notes))
+    seeds = min(fit.n_seeds, ref.n_seeds)
+    extra = [x for x in (_ci_text(lo, hi, level, format_ratio, seeds, suffix="x"), *notes) if x]
+    if lo <= 1 <= hi:  # the interval covers "the same data": say so, not a ratio
+        row["efficiency_summary"] = (f"{name} and {ref_name}{aug}: no detectable "
+                                     f"difference in the data needed to reach {pct} (ratio "
+                                     f"{format_ratio(ratio)}x, {'; '.join(extra)})")
+        return row
+    row["efficiency_summary"] = (f"{name} needs {format_ratio(ratio)}x the data of {ref_name} to "
+                                 f"reach {pct}{aug}"
+                                 + (f" ({'; '.join(extra)})" if extra else ""))
+    return row
 
 
 def curves_table(learning_curves: pd.DataFrame, *, target: float = 0.85, reference: str | None = None,
