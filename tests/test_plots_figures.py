@@ -30,7 +30,19 @@ def _few_resamples(monkeypatch):
 def t():
     runs, inv, lc, cv = make_tables(models=("cnn_nopool", "cnn_pool", "mlp"), seeds=(0, 1), n_trains=(500, 2000, 8000))
     pal = P.model_palette(runs["model"])
-    return SimpleNamespace(runs=runs, inv=inv, lc=lc, cv=cv, pal=pal)
+    return SimpleNamespace(runs=runs, inv=inv, lc=lc, cv=cv, pal=pal, designs=_designs())
+
+
+def _designs() -> pd.DataFrame:
+    """Designs against a plain CNN: gains and accuracy changes in points, data ratios (NaN: no curve)."""
+    nan = float("nan")
+    rows = [("blur", "architecture", "shifts", 5.0, 3.0, 7.0, 0.3, -0.2, 0.8, nan, nan, nan),
+            ("aps", "architecture", "shifts", 12.0, 11.0, 13.0, -0.4, -1.0, 0.2, 0.9, 0.7, 1.2),
+            ("max + shift", "augmentation", "shifts", 9.0, 7.5, 10.5, -1.5, -2.5, -0.5, nan, nan, nan),
+            ("p4", "architecture", "rotations", 40.0, 38.0, 42.0, 20.0, 18.0, 22.0, 0.5, 0.3, 0.8),
+            ("max + rotate", "augmentation", "rotations", 35.0, 33.0, 37.0, 15.0, 13.0, 17.0, 1.0, 1.0, 1.0),
+            ("p4 + rotate", "both", "rotations", 41.0, nan, nan, 21.0, nan, nan, nan, nan, nan)]
+    return pd.DataFrame(rows, columns=list(P.TRADEOFF_COLUMNS))
 
 
 def _labels(fig: Figure) -> str:
@@ -68,6 +80,10 @@ CASES = {
                               "power-law fit"]),
     "plot_cost": (lambda t: P.plot_cost(t.runs, t.inv, palette=t.pal), 2,
                   ["parameters (log scale)", "test accuracy", "mean consistency"]),
+    "plot_tradeoff": (lambda t: P.plot_tradeoff(t.designs, baseline="cnn", target="80% accuracy"), 2,
+                      ["consistency gained (points)", "accuracy change (points)",
+                       "data needed (× baseline, log scale)", "What it costs in data", "against cnn",
+                       "(to 80% accuracy)"]),
 }
 
 
@@ -176,6 +192,8 @@ def test_learning_curves_without_fits_join_the_means(t):
     (lambda t: P.plot_equivariance(t.inv[t.inv.sweep != "equivariance"]), "no equivariance_error rows"),
     (lambda t: P.plot_learning_curves(t.lc[t.lc.n_train == 500]), "at least two n_train"),
     (lambda t: P.plot_cost(t.runs, t.inv[t.inv.metric != "mean_consistency"]), "mean_consistency"),
+    (lambda t: P.plot_tradeoff(t.designs.assign(gain=float("nan"))), "a consistency gain and an accuracy change"),
+    (lambda t: P.plot_tradeoff(t.designs.drop(columns="data_ratio")), "needs columns \\['data_ratio'\\]"),
     (lambda t: P.plot_invariance_curves(t.inv.drop(columns="model")), "needs columns \\['model'\\]"),
     (lambda t: P.plot_invariance_curves(t.inv, n_train=123), "n_train: no rows with n_train=123"),
 ])
@@ -203,3 +221,12 @@ def test_radial_curve_shows_only_full_rings():
     from invariance.plots.translation_maps import half_width
 
     assert half_width(pd.DataFrame({"dx": [-3, 5], "dy": [-4, 4]})) == 3.0
+
+
+def test_tradeoff_draws_each_design_once_per_panel_where_measured(t):
+    fig = P.plot_tradeoff(t.designs)
+    left, right = fig.axes[0], fig.axes[1]
+    assert len(left.containers) == 6 and len(right.containers) == 3  # data ratios only where curves were measured
+    assert right.get_yscale() == "log"
+    texts = {txt.get_text() for txt in left.texts}
+    assert {"blur", "aps", "p4", "p4 + rotate"} <= texts

@@ -14,6 +14,7 @@ _LAZY = {
     "plot_equivariance": "equivariance",
     "plot_learning_curves": "learning_curves",
     "plot_cost": "cost",
+    "plot_tradeoff": "tradeoff", "TRADEOFF_COLUMNS": "tradeoff",
     "first_layer_filters": "filters", "patch_embedding_pca": "filters", "plot_filter_grid": "filters",
     "plot_model_filters": "filters",
     "plot_example_strip": "examples", "sweep_example_points": "examples", "format_point": "examples",
