@@ -151,6 +151,20 @@ class DirtyTree(Exception):
     """The checkout or the study's recorded provenance is not clean; nothing was exported."""
 
 
+def tradeoff_figure(folder: Path, path: Path) -> None:
+    """The exact-invariance study's cost figure (invariance.plots.plot_tradeoff) from its
+    exported tables, through scripts/exact_tables.py (which also renders its README blocks)."""
+    import importlib.util
+
+    from invariance.plots import plot_tradeoff, save_figure
+
+    spec = importlib.util.spec_from_file_location("exact_tables", Path(__file__).resolve().parent / "exact_tables.py")
+    exact = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exact)
+    fig = plot_tradeoff(exact.tradeoff_table(folder.parent), baseline="the plain CNN (max pooling, no augmentation)")
+    save_figure(fig, path.with_suffix(""), formats=("png",))
+
+
 def tree_changes() -> list[str] | None:
     """Uncommitted changes to tracked files of this checkout (None: not a git checkout)."""
     from invariance.provenance import uncommitted_changes
@@ -255,6 +269,8 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
     if name in ACCURACY_REFERENCES:
         accuracy_figure(read_table(study_dir / "runs.csv"), out / "figures" / "test_accuracy.png",
                         ACCURACY_REFERENCES[name])
+    if name == "exact_invariance" and (out / "invariance.csv").is_file():
+        tradeoff_figure(out, out / "figures" / "tradeoff.png")
     if figures.is_dir():
         for fig in sorted(figures.iterdir()):
             if fig.suffix == ".png" or (svg and fig.suffix in (".svg", ".pdf")):

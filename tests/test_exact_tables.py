@@ -1,0 +1,142 @@
+"""scripts/exact_tables.py: the exact-invariance study's README blocks, on a synthetic reference
+with known answers (exact power laws, so the data ratios have closed forms)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "exact_tables.py"
+SEEDS = (0, 1, 2)
+SIZES = (500, 1000, 4000, 16000)
+MAX, BLUR, APS, APS_BLUR, P4 = ("cnn_aps[pooling=max]", "cnn_aps[pooling=blur]", "cnn_aps", "cnn_aps[pooling=aps_blur]",
+                               "p4cnn[padding=circular]")
+# (model, augmentation) -> curve (a, b, c) of test error and of rotated error against n_fit, measures at 16000
+CURVES = {(MAX, "none"): ((0.10, 4.0, 0.5), (0.50, 4.0, 0.5)), (APS, "none"): ((0.10, 4.4, 0.5), (0.50, 4.0, 0.5)),
+          (MAX, "rotate"): ((0.14, 4.0, 0.5), (0.15, 10.0, 0.5)), (P4, "none"): ((0.12, 4.0, 0.5), (0.15, 5.0, 0.5))}
+ONLY_AT_16K = [(BLUR, "none"), (APS_BLUR, "none"), (MAX, "shift"), (BLUR, "shift"), (APS, "shift"),
+               (APS_BLUR, "shift"), (P4, "rotate")]
+CIRCULAR = {MAX: 0.80, BLUR: 0.85, APS: 1.0, APS_BLUR: 1.0, P4: 0.90}
+PAIRS = {MAX: 0.90, BLUR: 0.92, APS: 0.95, APS_BLUR: 0.96, P4: 0.90}
+QUARTER = {(MAX, "none"): 0.30, (MAX, "rotate"): 0.80, (P4, "none"): 1.0, (P4, "rotate"): 1.0}
+ROTATION = {(MAX, "none"): 0.25, (MAX, "rotate"): 0.75, (P4, "none"): 0.70, (P4, "rotate"): 0.72}
+
+
+@pytest.fixture(scope="module")
+def exact():
+    spec = importlib.util.spec_from_file_location("exact_tables", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _err(abc, n):
+    a, b, c = abc
+    return a + b * n ** -c
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reference")
+    d = root / "exact_invariance"
+    d.mkdir()
+    cells = [(m, a, n) for (m, a) in CURVES for n in SIZES] + [(m, a, 16000) for m, a in ONLY_AT_16K]
+    runs, inv = [], []
+    for i, (model, aug, n) in enumerate(cells):
+        test_curve, rot_curve = CURVES.get((model, aug), CURVES[(MAX if model != P4 else P4, "none")])
+        n_fit = int(n * 0.9)
+        for seed in SEEDS:
+            run_id = f"r{i}s{seed}"
+            key = dict(run_id=run_id, model=model, augmentation=aug, n_train=n, seed=seed)
+            runs.append({**key, "n_fit": n_fit, "status": "completed", "test_accuracy": 1 - _err(test_curve, n_fit),
+                         "params": 24_000 if model == P4 else 28_000, "macs": 30.4e6 if model == P4 else 7.84e6,
+                         "converged": True, "train_seconds": 60.0, "epochs_run": 9})
+            shift_gain = 0.1 if aug == "shift" else 0.0
+            summary = dict(dx=np.nan, dy=np.nan, angle=np.nan, scale=np.nan, n=500, layer=np.nan)
+            circular = min(1.0, CIRCULAR[model] + shift_gain)
+            inv += [{**key, **summary, "sweep": s, "metric": "mean_consistency", "value": circular} for s in ("dx", "dy")]
+            inv.append({**key, **summary, "sweep": "shift_pairs", "metric": "pair_consistency",
+                        "value": PAIRS[model] + shift_gain / 2})
+            inv.append({**key, **summary, "sweep": "angle", "metric": "mean_consistency",
+                        "value": ROTATION.get((model, aug), 0.3)})
+            for angle in range(0, 360, 15):
+                point = dict(dx=0.0, dy=0.0, angle=float(angle), scale=1.0, n=500, layer=np.nan, sweep="angle")
+                inv.append({**key, **point, "metric": "accuracy", "value": 1 - _err(rot_curve, n_fit)})
+                quarter = QUARTER.get((model, aug), 0.3) if angle in (90, 180, 270) else 0.5
+                inv.append({**key, **point, "metric": "consistency", "value": 1.0 if angle == 0 else quarter})
+    pd.DataFrame(runs).to_csv(d / "runs.csv", index=False)
+    pd.DataFrame(inv).to_csv(d / "invariance.csv", index=False)
+    (d / "manifest.json").write_text(json.dumps({"provenance": {"git_sha": "0123456789abcdef"}}))
+    return root
+
+
+def test_per_run_measures(exact, ref):
+    df = exact.per_run(ref).set_index(["model", "augmentation", "n_train", "seed"])
+    row = df.loc[(P4, "none", 16000, 0)]
+    assert row["quarter"] == 1.0 and row["rotation"] == 0.70 and row["circular"] == 0.90
+    assert row["rotated_accuracy"] == pytest.approx(1 - _err((0.15, 5.0, 0.5), 14400))
+    assert df.loc[(MAX, "shift", 16000, 1), "circular"] == pytest.approx(0.90)
+    assert len(df) == 3 * (4 * len(SIZES) + len(ONLY_AT_16K))
+
+
+def test_shift_table_marks_exact_invariance_and_pairs_designs_with_max(exact, ref):
+    text = exact.shifts(ref)
+    assert "| `aps` | " in text and "**1.000 exactly** (3 runs)" in text
+    assert "| `max` | 86.7 ± 0.0 | 0.800 ± 0.000 | 0.900 ± 0.000 | 7.84M |" in text
+    paired = exact.shifts_paired(ref)
+    assert "- `aps` − `max`, points: circular +20.0 (95% CI +20.0 to +20.0, 3 seeds); pairs +5.0" in paired
+    assert "- shift augmentation, `max`: circular +10.0 (95% CI +10.0 to +10.0, 3 seeds)" in paired
+
+
+def test_rotation_table_and_the_built_in_against_learned_difference(exact, ref):
+    text = exact.rotations(ref)
+    assert "| `p4` | 24,000 | 30.4M |" in text and "**1.000 exactly** (3 runs)" in text
+    paired = exact.rotations_paired(ref)
+    built = 100 * (_err((0.15, 10.0, 0.5), 14400) - _err((0.15, 5.0, 0.5), 14400))
+    assert f"- built in (p4) − learned (plain + rotate), points: rotated accuracy +{built:.1f}" in paired
+
+
+def test_data_ratios_are_the_closed_form_inside_the_measured_range(exact, ref):
+    # rotated error: p4 0.15 + 5/sqrt(n), plain + rotate 0.15 + 10/sqrt(n): p4 needs (5/10)^2 = 0.25x the data
+    row, target = exact.data_ratio(ref, (P4, "none"), (MAX, "rotate"), "rotated_accuracy")
+    assert target == 0.75  # plain + rotate reaches 76.7% at n_fit 14,400: floor -> 76, less a point
+    assert row["efficiency_ratio"] == pytest.approx(0.25, rel=1e-3)
+    assert row["efficiency_ratio_lo"] == pytest.approx(0.25, rel=1e-3)  # exact curves: the CI collapses
+    assert row["efficiency_summary"].startswith(f"{P4} (none) needs 0.25x the data of {MAX} (rotate) to reach 75%")
+    row, target = exact.data_ratio(ref, (APS, "none"), (MAX, "none"), "test_accuracy")
+    assert target == 0.85 and row["efficiency_ratio"] == pytest.approx(1.21, rel=1e-3)
+    text = exact.data_cost(ref)
+    assert "- rotated accuracy, target 75%: " in text and "- test accuracy, target 85%: " in text
+
+
+def test_verdict_says_exact_and_the_direction_with_its_interval(exact, ref):
+    text = exact.verdict(ref)
+    assert "circular-shift consistency **1.000 in every run** (15 runs)" in text
+    assert "quarter-turn consistency **1.000 in every run** (15 runs)" in text
+    assert "built in (p4) − learned (plain + rotate): **higher**" in text
+
+
+def test_tradeoff_table_feeds_the_figure(exact, ref):
+    from invariance.plots import plot_tradeoff
+
+    df = exact.tradeoff_table(ref).set_index("design")
+    assert df.loc["aps", "gain"] == pytest.approx(20.0) and df.loc["aps", "kind"] == "architecture"
+    assert df.loc["max + rotate", "kind"] == "augmentation" and df.loc["p4 + rotate", "kind"] == "both"
+    assert df.loc["p4", "data_ratio"] == pytest.approx(0.25, rel=1e-3)
+    assert math.isnan(df.loc["blur", "data_ratio"])
+    assert "max" not in df.index  # the baseline
+    assert plot_tradeoff(df.reset_index(), baseline="max").axes
+
+
+def test_export_draws_the_tradeoff_figure(ref, tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("export_reference", SCRIPT.parent / "export_reference.py")
+    export = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(export)
+    monkeypatch.setattr(export, "tree_changes", lambda: [])  # the tests' tree may have uncommitted edits
+    out = export.export(ref / "exact_invariance", tmp_path / "reference")
+    assert (out / "figures" / "tradeoff.png").stat().st_size > 10_000
