@@ -182,11 +182,11 @@ def target_for(curves: pd.DataFrame) -> float:
     return (math.floor(100 * lowest) - 1) / 100
 
 
-def data_ratio(ref: Path, design, reference, value: str) -> tuple[dict, float]:
-    """(efficiency row of ``design`` against ``reference`` on ``value``, the target)."""
+def data_ratio(df: pd.DataFrame, design, reference, value: str) -> tuple[dict, float]:
+    """(efficiency row of ``design`` against ``reference`` on ``value``, the target), from the
+    :func:`per_run` table ``df``."""
     from invariance.curves import efficiency_between, fit_curves
 
-    df = per_run(ref)
     keep = ((df["model"] == design[0]) & (df["augmentation"] == design[1])) | \
            ((df["model"] == reference[0]) & (df["augmentation"] == reference[1]))
     curves = df[keep].assign(value=df[value])
@@ -196,11 +196,12 @@ def data_ratio(ref: Path, design, reference, value: str) -> tuple[dict, float]:
 
 
 def data_cost(ref: Path) -> str:
+    df = per_run(ref)
     lines = []
     for design, reference, value, what in DATA_PAIRS:
-        row, target = data_ratio(ref, design, reference, value)
+        row, target = data_ratio(df, design, reference, value)
         lines.append(f"- {what}, target {100 * target:.0f}%: " + (row["efficiency_summary"] or row["efficiency_note"]))
-    sizes = ", ".join(f"{int(n):,}" for n in sorted(per_run(ref)["n_train"].unique()))
+    sizes = ", ".join(f"{int(n):,}" for n in sorted(df["n_train"].unique()))
     return ("\n".join(lines) + f"\n\nPower-law fits of error against the images trained on (n_train = {sizes}), "
             "seed-cluster bootstrap intervals (200 replicates); the target of each comparison is the lower of the "
             "two curves' mean accuracies at the largest size, rounded down to a whole percent, less one point, "
@@ -215,10 +216,11 @@ def tradeoff_table(ref: Path) -> pd.DataFrame:
     consistency and rotated accuracy; data ratios where the study measured learning curves."""
     from invariance.plots.tradeoff import TRADEOFF_COLUMNS
 
-    df = _largest(per_run(ref))
+    everything = per_run(ref)
+    df = _largest(everything)
     ratios = {}
     for design, reference, value, _ in DATA_PAIRS:
-        row, _target = data_ratio(ref, design, reference, value)
+        row, _target = data_ratio(everything, design, reference, value)
         ratios[design] = (row["efficiency_ratio"], row["efficiency_ratio_lo"], row["efficiency_ratio_hi"])
     designs = [(m, a, "shifts", "circular", "test_accuracy") for m in SHIFT_MODELS for a in ("none", "shift")] + \
               [(m, a, "rotations", "rotation", "rotated_accuracy") for m, a in ROTATION_DESIGNS]

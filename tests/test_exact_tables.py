@@ -103,12 +103,13 @@ def test_rotation_table_and_the_built_in_against_learned_difference(exact, ref):
 
 def test_data_ratios_are_the_closed_form_inside_the_measured_range(exact, ref):
     # rotated error: p4 0.15 + 5/sqrt(n), plain + rotate 0.15 + 10/sqrt(n): p4 needs (5/10)^2 = 0.25x the data
-    row, target = exact.data_ratio(ref, (P4, "none"), (MAX, "rotate"), "rotated_accuracy")
+    df = exact.per_run(ref)
+    row, target = exact.data_ratio(df, (P4, "none"), (MAX, "rotate"), "rotated_accuracy")
     assert target == 0.75  # plain + rotate reaches 76.7% at n_fit 14,400: floor -> 76, less a point
     assert row["efficiency_ratio"] == pytest.approx(0.25, rel=1e-3)
     assert row["efficiency_ratio_lo"] == pytest.approx(0.25, rel=1e-3)  # exact curves: the CI collapses
     assert row["efficiency_summary"].startswith(f"{P4} (none) needs 0.25x the data of {MAX} (rotate) to reach 75%")
-    row, target = exact.data_ratio(ref, (APS, "none"), (MAX, "none"), "test_accuracy")
+    row, target = exact.data_ratio(df, (APS, "none"), (MAX, "none"), "test_accuracy")
     assert target == 0.85 and row["efficiency_ratio"] == pytest.approx(1.21, rel=1e-3)
     text = exact.data_cost(ref)
     assert "- rotated accuracy, target 75%: " in text and "- test accuracy, target 85%: " in text

@@ -197,7 +197,9 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
             return finished
 
     arrays = RunArrays.of(dataset, split, path=path)
-    plan = epoch_plan(tspec, steps_per_epoch=steps_per_epoch(len(split.fit_idx), batch_size=tspec.batch_size,
+    n_fit = len(split.fit_idx)
+    passes = epoch_passes(n_fit, batch_size=tspec.batch_size, min_steps=tspec.min_epoch_steps)
+    plan = epoch_plan(tspec, steps_per_epoch=steps_per_epoch(n_fit, batch_size=tspec.batch_size,
                                                              min_steps=tspec.min_epoch_steps))
 
     enable_determinism(seed)
@@ -209,12 +211,11 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     state = _resume(run, train_model, tspec, plan, verbose=verbose)
     feed = default_feed(augmentation_path=path)
     _fit_epochs(state, model, train_model, arrays, tspec, plan, aspec, seed=seed, path=path, feed=feed, run=run,
-                verbose=verbose, extra=list(callbacks))
+                verbose=verbose, extra=list(callbacks), passes=passes)
 
     history = history_frame(state.rows)
     metrics = run_metrics(state.status, state.reason, history, model, dataset, split, spec, path=path, feed=feed,
-                          seed=seed, passes=epoch_passes(len(split.fit_idx), batch_size=tspec.batch_size,
-                                                         min_steps=tspec.min_epoch_steps))
+                          seed=seed, passes=passes)
     metrics.update(stop_fields(state.status, state.best, patience=plan.patience_epochs, epochs_done=len(history),
                                earliest=plan.earliest_stop_epochs),
                    max_epochs=plan.max_epochs, horizon_epochs=plan.horizon_epochs)
@@ -298,7 +299,7 @@ def _resume(run: RunDir | None, train_model: keras.Model, tspec: TrainSpec, plan
 
 def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arrays: RunArrays, tspec: TrainSpec,
                 plan: EpochPlan, aspec: Any, *, seed: int, path: str, feed: str, run: RunDir | None, verbose: int,
-                extra: list) -> None:
+                extra: list, passes: int = 1) -> None:
     """Trains epoch by epoch from ``state.start``, with a backup after each epoch but the last;
     stops early, or at the first non-finite loss (``state.status`` then says ``failed``)."""
     guard = Divergence()
@@ -307,7 +308,6 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
         callbacks.append(EpochProgress(plan.max_epochs, verbose))
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
     n_fit = len(arrays.y_fit)
-    passes = epoch_passes(n_fit, batch_size=tspec.batch_size, min_steps=tspec.min_epoch_steps)
     for epoch in range(state.start, plan.max_epochs):
         if plateaued(state.best, plan.patience_epochs, epochs_done=epoch, earliest=plan.earliest_stop_epochs):
             break  # checked first, so a run resumed after it stopped early does not go on
