@@ -79,6 +79,18 @@ def test_a_finished_run_here_wins_over_a_carried_one(machines, tmp_path):
     assert got.taken == [] and (study / "runs" / packed.taken[0] / "model.keras").is_file()
 
 
+def test_a_carried_run_replaces_one_that_failed_here(machines, tmp_path):
+    root, _, packed, _ = machines
+    study = tmp_path / "study"
+    shutil.copytree(root / "a" / "carry", study)
+    run = study / "runs" / packed.taken[0]
+    record = json.loads((run / "status.json").read_text())
+    (run / "status.json").write_text(json.dumps({**record, "status": "failed", "reason": "diverged"}))
+    got = unpack_runs(root / "pack", study, packed.taken[:1], eval_hash=record["eval_hash"])
+    assert got.taken == packed.taken[:1] and json.loads((run / "status.json").read_text())["status"] == "completed"
+    assert not (run / "model.keras").exists()  # the whole folder is the carried one
+
+
 def test_resume_from_a_folder_that_is_not_a_pack_is_a_clean_error(tmp_path, capsys):
     study_file = tmp_path / "carry.yaml"
     study_file.write_text(dump_yaml(FIRST))

@@ -92,8 +92,8 @@ def unpack_runs(source: str | os.PathLike, study_dir: str | os.PathLike, run_ids
     """Copies into ``study_dir`` the carried runs of ``source`` that this study lacks.
 
     A run is taken when its id is one of ``run_ids``, it completed, its carried files match
-    its record, it was evaluated under ``eval_hash`` and ``study_dir`` has not finished it
-    itself (a finished run here always wins). A half-trained run here is replaced.
+    its record, it was evaluated under ``eval_hash`` and ``study_dir`` has not completed it
+    itself (a completed run here always wins). A failed or half-trained run here is replaced.
 
     Raises:
         InvarianceError: when ``source`` is not a folder of carried runs.
@@ -118,7 +118,7 @@ def unpack_runs(source: str | os.PathLike, study_dir: str | os.PathLike, run_ids
                                f"its model, so it is trained again")
             continue
         here = L.run_dir(study_dir, run_id)
-        if here.read_record() is not None:
+        if (here.read_record() or {}).get("status") == COMPLETED:
             continue
         if here.path.exists():
             shutil.rmtree(here.path)
