@@ -49,6 +49,10 @@ def device() -> str:
 
             detail = f" ({getattr(jax.devices()[0], 'device_kind', '')})"
         return f"{accel[0].lower()}{detail}"
+    return _cpu()
+
+
+def _cpu() -> str:
     return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
 
 
@@ -71,7 +75,7 @@ def planned_device() -> str:
 
     if Path("/proc/driver/nvidia").exists() and cuda_build_installed(planned_backend()):
         return "gpu (not yet loaded)"
-    return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
+    return _cpu()
 
 
 @functools.lru_cache(maxsize=None)
