@@ -338,10 +338,12 @@ def _kauderer_effect(values: pd.DataFrame, column: str, low: str, high: str):
 
 
 def _kauderer_metrics(ref: Path) -> list[tuple[str, pd.DataFrame]]:
-    """(label, per-run values) of the translation map: mean consistency, and where measured the
-    consistency among correct predictions and the embedding distance (the paper's measure)."""
+    """(label, per-run values): clean accuracy, which says whether a factor's arms are matched in
+    accuracy; then the translation map's mean consistency, and where measured the consistency
+    among correct predictions and the embedding distance (the paper's measure)."""
     sweep = "translation_map"
-    out = [("mean consistency", measured(ref, KAUDERER, sweep, "mean_consistency"))]
+    out = [("clean accuracy", measured(ref, KAUDERER, "clean", "accuracy")),
+           ("mean consistency", measured(ref, KAUDERER, sweep, "mean_consistency"))]
     correct = measured(ref, KAUDERER, sweep, "mean_consistency_correct")
     if len(correct):
         out.append(("mean consistency (correct)", correct))
@@ -370,9 +372,16 @@ def kauderer_verdict(ref: Path) -> str:
     largest = max(abs(d.estimate) for d in effects.values())
     arch = [f"{f.split(' (')[0]} {diff_cell(d, digits=2, unit='pair')}" for f, d in effects.items()]
     aug_cell = diff_cell(aug, digits=2, unit="pair")
+    correct = measured(ref, KAUDERER, "translation_map", "mean_consistency_correct")
+    matched = ""
+    if len(correct):  # the architecture factors again, on the images each model gets right
+        arch_correct = [f"{f.split(' (')[0]} {diff_cell(_kauderer_effect(correct, c, lo, hi), digits=2, unit='pair')}"
+                        for f, c, lo, hi in KAUDERER_FACTORS[1:]]
+        matched = " Among the images each model classifies correctly: " + "; ".join(arch_correct) + "."
     return (f"**Verdict: {verdict(aug, +1)}** (augmentation changes mean consistency by {aug_cell} "
             f"points, "
-            f"{abs(aug.estimate) / largest:.0f}× the largest architectural effect; " + "; ".join(arch) + ").")
+            f"{abs(aug.estimate) / largest:.0f}× the largest architectural effect; " + "; ".join(arch) + ")."
+            + matched)
 
 
 BENCHMARK = "fashion_mnist_benchmark"
