@@ -53,7 +53,17 @@ def device() -> str:
 
 
 def _cpu() -> str:
-    return f"cpu ({os.cpu_count()} cores, {platform.machine()})"
+    cores = os.cpu_count()
+    return f"cpu ({cores} cores, {platform.machine()}{_thread_cap(cores)})"
+
+
+def _thread_cap(cores: int | None) -> str:
+    # A worker of `--jobs N` gets a share of the cores (invariance.study.executors.worker_env);
+    # its wall times are then not those of a run that had the whole machine, so say so.
+    cap = os.environ.get("TF_NUM_INTRAOP_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    if not (cap and cap.isdigit()) or (cores and int(cap) >= cores):
+        return ""
+    return f", {int(cap)} thread{'s' if int(cap) > 1 else ''}"
 
 
 def planned_backend() -> str:

@@ -208,17 +208,19 @@ def check_clean(study_dir: Path) -> None:
 def _note_runs(study_dir: Path, manifest_path: Path) -> None:
     """Adds to the exported manifest what a study's own manifest cannot say when its runs were
     made over several sessions or machines (``invariance pack`` / ``--resume-from``): every
-    commit its runs were trained at, how many runs were carried in, and the training CPU time
-    summed over all runs (from each run's history.csv), not only the last session's."""
+    commit its runs were trained at, the devices they ran on (a worker of ``--jobs N`` names its
+    thread cap), how many runs were carried in, and the training CPU time summed over all runs
+    (from each run's history.csv), not only the last session's."""
     import json
 
-    shas, cpu, carried = set(), 0.0, 0
+    shas, devices, cpu, carried = set(), set(), 0.0, 0
     for run in sorted((study_dir / "runs").glob("*/status.json")):
         folder = run.parent
         metrics = folder / "metrics.json"
         if metrics.is_file():
             data = json.loads(metrics.read_text(encoding="utf-8"))
             shas.add(data.get("git_sha") or (data.get("provenance") or {}).get("git_sha"))
+            devices.add(data.get("device"))
         history = folder / "history.csv"
         if history.is_file():
             h = pd.read_csv(history)
@@ -226,8 +228,8 @@ def _note_runs(study_dir: Path, manifest_path: Path) -> None:
                 cpu += float(h["cpu_seconds"].sum())
         carried += "carried" in json.loads(run.read_text(encoding="utf-8"))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["runs_provenance"] = {"git_shas": sorted(s for s in shas if s), "carried_runs": carried,
-                                   "train_cpu_seconds": round(cpu, 1)}
+    manifest["runs_provenance"] = {"git_shas": sorted(s for s in shas if s), "devices": sorted(d for d in devices if d),
+                                   "carried_runs": carried, "train_cpu_seconds": round(cpu, 1)}
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 

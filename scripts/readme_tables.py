@@ -396,8 +396,10 @@ def fashion_mnist_benchmark(ref: Path) -> str:
         rows.append([f"`{model}`", f"{int(g['params'].iloc[0]):,}", mean_std(g["test_accuracy"], digits=4, seeds=True),
                      convergence(g), mean_std(g["train_seconds"] / 60, digits=1),
                      BENCHMARK_ROWS.get(model, SMALL_CNN_ROW if model != "vit_tiny" else "—")])
+    devices = (_c._manifest(ref, BENCHMARK).get("runs_provenance") or {}).get("devices")
+    where = f" Training minutes per run, on {' and '.join(devices)}." if devices else ""
     return (table(["preset", "params", "test accuracy (seeds)", "convergence", "training min", "benchmark row"], rows)
-            + "\n\nMean ± std over seeds; test accuracy on all test images.\n" + run_line(ref, BENCHMARK))
+            + f"\n\nMean ± std over seeds; test accuracy on all test images.{where}\n" + run_line(ref, BENCHMARK))
 
 
 CNN_POOL_TARGET, BEST_TARGET = 0.91, 0.92  # the goals the benchmark study is held to

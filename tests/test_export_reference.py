@@ -112,9 +112,10 @@ def test_clean_runs_as_the_trainer_writes_them_are_exported(tmp_path, export):
 def test_runs_carried_between_sessions_list_every_commit_and_their_cpu_time(tmp_path, export):
     d = _study(tmp_path, "zhang2019")
     other = "fedcba9876543210fedcba9876543210fedcba98"
+    devices = {"a1": "cpu (2 cores, x86_64, 1 thread)", "b2": "cpu (2 cores, x86_64)"}
     for run, sha, carried, cpu in (("a1", CLEAN_SHA, False, [10.0, 20.0]), ("b2", other, True, [30.5])):
         (d / "runs" / run).mkdir()
-        (d / "runs" / run / "metrics.json").write_text(json.dumps({"git_sha": sha}))
+        (d / "runs" / run / "metrics.json").write_text(json.dumps({"git_sha": sha, "device": devices[run]}))
         pd.DataFrame({"epoch": range(1, len(cpu) + 1), "cpu_seconds": cpu}).to_csv(d / "runs" / run / "history.csv",
                                                                                    index=False)
         record = {"status": "completed", **({"carried": {"from": "elsewhere"}} if carried else {})}
@@ -122,7 +123,7 @@ def test_runs_carried_between_sessions_list_every_commit_and_their_cpu_time(tmp_
     export.export(d, tmp_path / "reference")
     manifest = json.loads((tmp_path / "reference" / "zhang2019" / "manifest.json").read_text())
     assert manifest["runs_provenance"] == {"git_shas": sorted([CLEAN_SHA, other]), "carried_runs": 1,
-                                           "train_cpu_seconds": 60.5}
+                                           "devices": sorted(devices.values()), "train_cpu_seconds": 60.5}
     assert manifest["provenance"]["git_sha"] == CLEAN_SHA  # the study's own manifest is kept
 
 
