@@ -14,7 +14,7 @@ parameters and consistency under horizontal shifts.
 at the validation plateau) over a short 60-step horizon and its default cap, 1 seed, 300 test
 images. The printout says whether each run stopped at its plateau or at the cap: a cap stop
 means the comparison measures the training budget as much as the head. With one seed there is
-no interval: do not read a small difference as an effect (the quickstart runs 2 seeds, trains
+no interval: do not read a small difference as an effect (the quickstart runs 3 seeds, trains
 each run to its plateau, and states intervals).*
 """
 # %%
