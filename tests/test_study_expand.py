@@ -88,6 +88,22 @@ def test_step_budget_sets_epochs_per_size():
         expand_runs(study, FP)
 
 
+def test_run_id_is_stable_across_added_train_options():
+    # The id of this run before decay_passes existed: finished folders must keep their ids.
+    study = tiny_study(models=["cnn_pool"], n_train=[100], seeds=[0])
+    assert expand_runs(load_study(study), FP)[0].run_id == "c70bfc1b6e44"
+    for option in _added_train_options():
+        assert expand_runs(load_study(study), FP)[0].run_id != \
+            expand_runs(load_study(tiny_study(models=["cnn_pool"], n_train=[100], seeds=[0],
+                                              train={"epochs": 1, "batch_size": 50, option: 70})), FP)[0].run_id
+
+
+def _added_train_options():
+    from invariance.study.expand import _ADDED_TRAIN_OPTIONS
+
+    return sorted(_ADDED_TRAIN_OPTIONS)
+
+
 def test_run_id_ignores_key_order_and_spelling():
     a = tiny_study(models=[{"preset": "cnn_pool", "depth": 2, "pooling": "max"}],
                    train={"epochs": 1, "batch_size": 50})

@@ -26,6 +26,7 @@ BAD = [
     ({"schedule": "linear"}, "train.schedule", "'warmup_cosine', 'none', 'cosine', 'step'"),
     ({"warmup_epochs": -1}, "train.warmup_epochs", "between 0.0 and 1000.0"),
     ({"decay_steps": 0}, "train.decay_steps", ">= 1"),
+    ({"decay_passes": 0.5}, "train.decay_passes", "between 1.0 and 100000.0"),
     ({"lr_floor": 1.5}, "train.lr_floor", "between 0.0 and 1.0"),
     ({"min_delta": -0.1}, "train.min_delta", ">= 0.0"),
     ({"stop_after": 1.5}, "train.stop_after", "between 0.0 and 1.0"),
@@ -98,6 +99,25 @@ def test_epoch_plan_scales_with_n():
     assert epoch_plan(TrainSpec(early_stopping=None), steps_per_epoch=422).max_epochs == 10
 
 
+@pytest.mark.parametrize("spec, spe, passes, horizon", [
+    # 900 images, batch 128, min_epoch_steps 50: 8 passes of 7.125 steps in a 57-step epoch.
+    (TrainSpec(decay_steps=5000), 57, 8, 88),                    # ceil(5000 / 57)
+    (TrainSpec(decay_steps=5000, decay_passes=70), 57, 8, 9),    # ceil(ceil(70 x 7.125) = 499 / 57)
+    # all 54000: one pass of 422 steps; 70 passes exceed decay_steps, so decay_steps rules
+    (TrainSpec(decay_steps=5000, decay_passes=70), 422, 1, 12),
+    # a horizon shorter than the warm-up still leaves one epoch of decay after it
+    (TrainSpec(decay_steps=5000, decay_passes=1), 57, 8, 2),
+])
+def test_decay_passes_caps_the_horizon_in_passes(spec, spe, passes, horizon):
+    from invariance.training.schedule import epoch_plan, horizon_steps
+
+    plan = epoch_plan(spec, steps_per_epoch=spe, passes=passes)
+    assert plan.horizon_epochs == horizon
+    assert plan.warmup_steps + plan.decay_steps == horizon * spe
+    if spec.decay_passes is None:
+        assert horizon_steps(spec, steps_per_pass=spe / passes) == spec.decay_steps
+
+
 @pytest.mark.parametrize("spec, spe, earliest", [
     # warm-up 422 steps + half of the 1688 decay steps = 1266 steps -> epoch 3, + patience 3
     (TrainSpec(), 422, 6),
@@ -142,3 +162,17 @@ def test_warmup_cosine_known_answers():
     # Between the known points, the keras schedule and the plain formula agree.
     np.testing.assert_allclose([_lr_at(opt, s) for s in range(45)],
                                [learning_rate_at(spec, plan, s) for s in range(45)], atol=1e-6)
+
+
+def test_optimizer_follows_a_pass_capped_horizon():
+    from invariance.training.schedule import epoch_plan, learning_rate_at
+
+    # 10 steps/epoch of 2 passes (5 steps each); 6 passes = 30 steps < decay_steps 400, so the
+    # horizon is 3 epochs: warm-up over steps 0-9, cosine over 10-29, then the floor.
+    spec = TrainSpec(learning_rate=1.0, decay_steps=400, decay_passes=6, lr_floor=0.1)
+    opt = make_optimizer(spec, steps_per_epoch=10, passes=2)
+    plan = epoch_plan(spec, steps_per_epoch=10, passes=2)
+    assert (plan.warmup_steps, plan.decay_steps, plan.horizon_epochs) == (10, 20, 3)
+    np.testing.assert_allclose([_lr_at(opt, s) for s in (10, 20, 30, 100)], [1.0, 0.55, 0.1, 0.1], atol=1e-6)
+    np.testing.assert_allclose([_lr_at(opt, s) for s in range(35)],
+                               [learning_rate_at(spec, plan, s) for s in range(35)], atol=1e-6)

@@ -295,7 +295,8 @@ def estimate_study(runs, context, *, cost: CostModel | None = None, table: CostT
         # cost is that of one pass over the images it shows.
         min_steps = int(getattr(train, "min_epoch_steps", 1))
         passes = epoch_passes(n, batch_size=batch_size, min_steps=min_steps)
-        epochs = expected_epochs(train, steps_per_epoch=steps_per_epoch(n, batch_size=batch_size, min_steps=min_steps)) \
+        epochs = expected_epochs(train, steps_per_epoch=steps_per_epoch(n, batch_size=batch_size, min_steps=min_steps),
+                                 passes=passes) \
             if isinstance(train, TrainSpec) else int(getattr(train, "epochs", 1))
         in_table += run.model_label in table.models and (table.batch_size in (None, batch_size))
         per_run.append(table.run_seconds(model=run.model_label, macs=macs[run.model_label], n_fit=passes * n,

@@ -267,10 +267,20 @@ class RunSpec:
                 "augmentation_label": self.augmentation_label, "train_label": self.train_label, **out}
 
 
+#: Training options added after run ids were fixed, with the default that leaves training as it
+#: was. A run that keeps such a default trains exactly as before, so the option is hashed only
+#: when set: finished run folders (and the committed references) keep their ids.
+_ADDED_TRAIN_OPTIONS: dict[str, Any] = {"decay_passes": None}
+
+
 def identity(*, model, augmentation, train, n_train, seed, dataset_fingerprint) -> dict[str, Any]:
     """The plain data a run id hashes: fully resolved specs (defaults filled in) and the data."""
+    train_data = to_dict(train)
+    if isinstance(train_data, dict):
+        train_data = {k: v for k, v in train_data.items()
+                      if not (k in _ADDED_TRAIN_OPTIONS and v == _ADDED_TRAIN_OPTIONS[k])}
     return {"version": RUN_ID_VERSION, "dataset": dataset_fingerprint, "model": to_dict(model),
-            "augmentation": to_dict(augmentation), "train": to_dict(train), "n_train": n_train, "seed": seed}
+            "augmentation": to_dict(augmentation), "train": train_data, "n_train": n_train, "seed": seed}
 
 
 def run_id(**inputs) -> str:

@@ -9,10 +9,11 @@ from invariance.training.schedule import epoch_plan
 from invariance.training.spec import TrainSpec
 
 
-def make_optimizer(spec: TrainSpec, *, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """The optimiser with its learning-rate schedule (per-step, so resumes are exact)."""
+def make_optimizer(spec: TrainSpec, *, steps_per_epoch: int, passes: int = 1) -> keras.optimizers.Optimizer:
+    """The optimiser with its learning-rate schedule (per-step, so resumes are exact); an
+    epoch is ``passes`` passes over the subset (see :func:`invariance.training.schedule.epoch_plan`)."""
     lr: Any = spec.learning_rate
-    plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch)
+    plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch, passes=passes)
     spe = plan.steps_per_epoch
     if spec.schedule == "warmup_cosine":
         # keras' CosineDecay: linear from 0 to warmup_target over warmup_steps, then a cosine

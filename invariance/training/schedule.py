@@ -8,6 +8,11 @@ the run (``stop_reason: plateau``). The horizon is a number of optimizer steps
 
     horizon_epochs = min(max(ceil(decay_steps / steps_per_epoch), ceil(warmup_epochs) + 1), cap)
 
+With ``decay_passes`` the horizon is at most that many passes over the subset,
+``min(decay_steps, ceil(decay_passes x steps_per_pass))`` steps, where an epoch of ``passes``
+passes (``min_epoch_steps``) has ``steps_per_epoch / passes`` steps per pass: a small subset
+anneals in passes, a large one in ``decay_steps``.
+
 A large subset anneals within the horizon and then plateaus at the floor; a small one
 overfits and plateaus long before its horizon ends. The cap (``epochs``) is a safety net:
 by default ``2 x horizon_epochs + patience``, so it also scales with n. The patience is
@@ -52,10 +57,12 @@ class EpochPlan:
     earliest_stop_epochs: int = 0
 
 
-def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int) -> EpochPlan:
-    """The plan of a run of ``spec`` with ``steps_per_epoch`` optimizer steps per epoch."""
+def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int, passes: int = 1) -> EpochPlan:
+    """The plan of a run of ``spec`` with ``steps_per_epoch`` optimizer steps per epoch, each
+    epoch ``passes`` passes over the training subset (:func:`invariance.training.budget.epoch_passes`)."""
     spe = int(steps_per_epoch)
-    horizon = max(math.ceil(spec.decay_steps / spe), math.ceil(spec.warmup_epochs) + 1)
+    horizon = max(math.ceil(horizon_steps(spec, steps_per_pass=spe / max(1, int(passes))) / spe),
+                  math.ceil(spec.warmup_epochs) + 1)
     if spec.epochs is not None:
         horizon = min(horizon, spec.epochs)
     patience = (None if spec.early_stopping is None else
@@ -71,14 +78,22 @@ def epoch_plan(spec: TrainSpec, *, steps_per_epoch: int) -> EpochPlan:
     return EpochPlan(spe, warmup, total - warmup, horizon, cap, patience, earliest)
 
 
-def expected_epochs(spec: TrainSpec, *, steps_per_epoch: int) -> int:
+def horizon_steps(spec: TrainSpec, *, steps_per_pass: float) -> int:
+    """The decay horizon in optimizer steps, before rounding up to whole epochs:
+    ``decay_steps``, or fewer when ``decay_passes`` passes of ``steps_per_pass`` are fewer."""
+    if spec.decay_passes is None:
+        return spec.decay_steps
+    return max(1, min(spec.decay_steps, math.ceil(spec.decay_passes * steps_per_pass)))
+
+
+def expected_epochs(spec: TrainSpec, *, steps_per_epoch: int, passes: int = 1) -> int:
     """The epochs a run of ``spec`` is expected to train, for cost estimates.
 
     An explicit cap counts in full (early stopping only shortens a run); with the default
     cap, a run that anneals stops about ``patience`` epochs after its horizon, so that is
     the estimate (a small subset usually plateaus sooner).
     """
-    plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch)
+    plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch, passes=passes)
     if spec.epochs is not None:
         return plan.max_epochs
     return min(plan.horizon_epochs + (plan.patience_epochs or 0), plan.max_epochs)

@@ -35,6 +35,21 @@ class TrainSpec:
             (``warmup_cosine``): the decay horizon is ``ceil(decay_steps / steps_per_epoch)``
             epochs, so it scales with the data size; 2000 gives 5 epochs on the 54k
             Fashion-MNIST images left after the validation split at batch 128.
+        decay_passes: A cap on the decay horizon in passes over the training subset, or None
+            (the default: ``decay_steps`` for every size). With it the horizon is
+            ``min(decay_steps, ceil(decay_passes x steps_per_pass))`` steps: a large subset
+            still anneals over ``decay_steps``, a small one over this many passes. Without
+            augmentation a small subset overfits, and reaches its best validation loss, within
+            a few dozen passes; a horizon of thousands of steps then only delays its plateau,
+            because early stopping waits for ``stop_after`` of the cosine. Measured for
+            cnn_pool on Fashion-MNIST, batch 128, 3 seeds: on 1,000 images ``decay_steps: 5000``
+            ran 48 epochs for a best epoch of 2-3, and a ~70-pass horizon (500 steps) gave the
+            same test accuracy (paired difference +0.00 points on average, each seed within
+            0.5) in 8 epochs, a sixth of the CPU time. With augmentation every pass is new
+            data and the best epoch comes later: a 250-pass horizon cost 1.1 (1,000 images)
+            and 1.3 (250 images) points on average, one seed of three 4.6 points lower, at a
+            fifth to two thirds of the time. So the reference studies, which compare augmented
+            with plain training, leave it unset; a quick sweep without augmentation may set it.
         lr_floor: The learning rate after the horizon, as a fraction of ``learning_rate``,
             in [0, 1].
         step_size: Epochs between decays for ``step``.
@@ -81,6 +96,7 @@ class TrainSpec:
     schedule: Literal["warmup_cosine", "none", "cosine", "step"] = "warmup_cosine"
     warmup_epochs: float = 1.0
     decay_steps: int = 2000
+    decay_passes: float | None = None
     lr_floor: float = 0.02
     step_size: int = 10
     gamma: float = 0.1
@@ -101,6 +117,8 @@ class TrainSpec:
         in_range("weight_decay", self.weight_decay, 0.0, 1.0)
         in_range("warmup_epochs", self.warmup_epochs, 0.0, 1000.0)
         in_range("decay_steps", self.decay_steps, 1)
+        if self.decay_passes is not None:
+            in_range("decay_passes", self.decay_passes, 1.0, 100000.0)
         in_range("lr_floor", self.lr_floor, 0.0, 1.0)
         in_range("step_size", self.step_size, 1)
         if not 0 < self.gamma <= 1:

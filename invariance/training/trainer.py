@@ -200,13 +200,13 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     n_fit = len(split.fit_idx)
     passes = epoch_passes(n_fit, batch_size=tspec.batch_size, min_steps=tspec.min_epoch_steps)
     plan = epoch_plan(tspec, steps_per_epoch=steps_per_epoch(n_fit, batch_size=tspec.batch_size,
-                                                             min_steps=tspec.min_epoch_steps))
+                                                             min_steps=tspec.min_epoch_steps), passes=passes)
 
     enable_determinism(seed)
     quiet_retracing()
     model = build_model(spec["model"], dataset.image_shape, dataset.num_classes, seed=seed)
     train_model = _training_model(model, dataset, aspec, tspec, seed=seed, path=path,
-                                  steps=plan.steps_per_epoch)
+                                  steps=plan.steps_per_epoch, passes=passes)
 
     state = _resume(run, train_model, tspec, plan, verbose=verbose)
     feed = default_feed(augmentation_path=path)
@@ -255,7 +255,7 @@ def _open_run(run: RunDir, spec: dict) -> TrainResult | None:
 
 
 def _training_model(model: keras.Model, dataset: Any, aspec: Any, tspec: TrainSpec, *, seed: int, path: str,
-                    steps: int) -> keras.Model:
+                    steps: int, passes: int) -> keras.Model:
     """``model`` behind the device augmentation layer (when the run augments on the device), compiled."""
     augmenter = None
     if path == "device":
@@ -266,7 +266,7 @@ def _training_model(model: keras.Model, dataset: Any, aspec: Any, tspec: TrainSp
                                            name="augment")
     inputs = keras.Input(shape=dataset.image_shape, name="images")
     train_model = keras.Model(inputs, model(augmenter(inputs) if augmenter else inputs), name="training")
-    train_model.compile(optimizer=make_optimizer(tspec, steps_per_epoch=steps),
+    train_model.compile(optimizer=make_optimizer(tspec, steps_per_epoch=steps, passes=passes),
                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return train_model
 
