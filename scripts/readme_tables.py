@@ -188,8 +188,49 @@ def data_hunger_verdict(ref: Path) -> str:
             lines.append(f"- Pooling helps{_aug(aug, augs)} (test accuracy at n={_sizes(small)}, pool − no pool): "
                          f"**{_supported(p)}** ({diff_cell(p)} points).")
     if "cnn_nopool" not in set(df["model"]):
-        lines.append("- Pooling helps: not measured in this reference (no `cnn_nopool` runs).")
+        lines.append(_pooling_from_kauderer(ref)
+                     or "- Pooling helps: not measured in this reference (no `cnn_nopool` runs).")
     return "\n".join(lines)
+
+
+def _claim(d, direction: int) -> str:
+    """:func:`verdict` for a claim of the lecture rather than of a paper."""
+    said = verdict(d, direction)
+    return {"reproduced": "supported", "opposite to the paper": "contradicted"}.get(said, said)
+
+
+def _epoch_cost_ratio(ref: Path, model: str, base: str) -> float | None:
+    """Seconds per full-data epoch of ``model`` over ``base`` in the benchmark reference."""
+    if not (ref / BENCHMARK / "runs.csv").is_file() or predates_rules(ref, BENCHMARK):
+        return None
+    df = runs(ref, BENCHMARK)
+    per_epoch = (df["train_seconds"] / df["epochs_run"]).groupby(df["model"]).mean()
+    return float(per_epoch[model] / per_epoch[base]) if {model, base} <= set(per_epoch.index) else None
+
+
+def _pooling_from_kauderer(ref: Path) -> str | None:
+    """The lecture's "pooling cuts parameters and buys (some) invariance", from the converged
+    Kauderer-Abrams re-run's pooling factor (2x2 max pooling against none, all training images),
+    for a data-hunger reference without `cnn_nopool` (too costly for the CPU study). ``None`` when that reference is missing or predates the current rules."""
+    if not (ref / KAUDERER / "runs.csv").is_file() or predates_rules(ref, KAUDERER):
+        return None
+    _, column, low, high = next(f for f in KAUDERER_FACTORS if f[2] == "nopool")
+    metrics = dict(_kauderer_metrics(ref))
+    params = runs(ref, KAUDERER).groupby("model")["params"].first()
+    cost = _epoch_cost_ratio(ref, "cnn_nopool", "cnn_pool")
+    parts = []
+    for label, name, direction in (("clean accuracy", "clean accuracy", +1),
+                                   ("top-1 consistency under shifts", "mean consistency", +1),
+                                   ("embedding distance (lower is more invariant)", "mean embedding distance", -1)):
+        if name in metrics:
+            d = _kauderer_effect(metrics[name], column, low, high)
+            parts.append(f"{label} {diff_cell(d, digits=2, unit='pair')}: **{_claim(d, direction)}**")
+    return (f"- Pooling helps (2x2 max pooling − none, from the Kauderer-Abrams re-run: all training images, "
+            f"paired on seed and augmentation): it cuts parameters {params[low] / params[high]:.0f}× "
+            f"({int(params[low]):,} → {int(params[high]):,}); " + "; ".join(parts)
+            + ". Its data cost at small n is not measured at CPU scale: `cnn_nopool` is in "
+            "`studies/data_hunger.yaml` only" + (f" (an epoch of it costs {cost:.1f}× one of `cnn_pool` in the "
+                                                 "benchmark)." if cost else "."))
 
 
 # ---------------------------------------------------------------- reproductions

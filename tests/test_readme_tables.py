@@ -239,6 +239,28 @@ def test_data_hunger_with_two_augmentations(tables, tmp_path):
     assert "than `mlp` (geo): **supported**" in tables.render("data_hunger_verdict", ref)
 
 
+def test_pooling_claim_comes_from_the_kauderer_rerun_when_the_hunger_grid_lacks_cnn_nopool(tables, tmp_path):
+    ref = _reference(tmp_path, converged=True)
+    assert "Pooling helps: not measured" in tables.render("data_hunger_verdict", ref)  # Kauderer predates the rules
+    runs_csv = ref / "kauderer2017" / "runs.csv"
+    df = pd.read_csv(runs_csv)
+    df["converged"], df["params"] = True, np.where(df["model"] == "nopool", 16000, 1000)
+    df.to_csv(runs_csv, index=False)
+    bench = ref / "fashion_mnist_benchmark" / "runs.csv"
+    b = pd.read_csv(bench)
+    nopool = b[b["model"] == "cnn_pool"].assign(model="cnn_nopool", train_seconds=210.0)
+    pd.concat([b, nopool]).to_csv(bench, index=False)
+    line = tables.render("data_hunger_verdict", ref).splitlines()[-1]
+    # synthetic Kauderer: pooling lowers clean accuracy 5 points, raises consistency 2 points and the
+    # embedding distance 0.2 in every pair; a cnn_nopool epoch costs 210 s against cnn_pool's 60 s
+    assert line.startswith("- Pooling helps (2x2 max pooling − none, from the Kauderer-Abrams re-run")
+    assert "it cuts parameters 16× (16,000 → 1,000)" in line
+    assert "clean accuracy −5.00 (95% CI −5.00 to −5.00, 4 pairs): **contradicted**" in line
+    assert "top-1 consistency under shifts +2.00 (95% CI +2.00 to +2.00, 4 pairs): **supported**" in line
+    assert "embedding distance (lower is more invariant) +20.00 (95% CI +20.00 to +20.00, 4 pairs): **contradicted**" in line
+    assert "(an epoch of it costs 3.5× one of `cnn_pool` in the benchmark)" in line
+
+
 def test_convergence_fields_show_when_recorded(tables, tmp_path):
     ref = _reference(tmp_path, converged=True)
     assert "epochs run 5; best epoch 3–4; converged 8/16" in tables.render("data_hunger", ref)
