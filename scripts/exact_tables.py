@@ -252,7 +252,22 @@ def verdict(ref: Path) -> str:
     built = diff(_pick(top, PLAIN, "rotate", "rotated_accuracy"), _pick(top, P4, "none", "rotated_accuracy"))
     word = ("higher" if built.sign > 0 else "lower") if built.detected else "no detectable difference"
     return (f"**Verdict:** {exact} Rotated accuracy, built in (p4) − learned (plain + rotate): "
-            f"**{word}** ({diff_cell(built)}).")
+            f"**{word}** ({diff_cell(built)})." + _unconverged(ref))
+
+
+def _unconverged(ref: Path) -> str:
+    """A warning when some runs stopped before their validation plateau: the comparisons above
+    then involve under-trained models, and must say so."""
+    runs = runs_of(ref, STUDY)
+    if "converged" not in runs:
+        return " *Convergence was not recorded for these runs.*"
+    ok = runs["converged"].astype(str).str.lower().isin(["true", "1", "1.0"])
+    if ok.all():
+        return ""
+    late = runs[~ok].groupby(["model", "augmentation"]).size()
+    names = ", ".join(f"`{m}` {a} ({k})" for (m, a), k in late.items())
+    return (f" *{int((~ok).sum())} of {len(runs)} runs stopped before their validation plateau ({names}): "
+            "comparisons involving them are with under-trained models.*")
 
 
 TABLES = {

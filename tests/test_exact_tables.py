@@ -122,6 +122,20 @@ def test_verdict_says_exact_and_the_direction_with_its_interval(exact, ref):
     assert "built in (p4) − learned (plain + rotate): **higher**" in text
 
 
+def test_verdict_names_the_runs_that_stopped_before_their_plateau(exact, ref, tmp_path):
+    assert "under-trained" not in exact.verdict(ref)  # every synthetic run converged
+    copy = tmp_path / "exact_invariance"
+    copy.mkdir()
+    for f in ("invariance.csv", "manifest.json"):
+        (copy / f).write_bytes((ref / "exact_invariance" / f).read_bytes())
+    runs = pd.read_csv(ref / "exact_invariance" / "runs.csv")
+    runs.loc[(runs["model"] == P4) & (runs["n_train"] == 500), "converged"] = False
+    runs.to_csv(copy / "runs.csv", index=False)
+    assert exact.verdict(tmp_path).endswith(
+        f"*3 of {len(runs)} runs stopped before their validation plateau (`{P4}` none (3)): "
+        "comparisons involving them are with under-trained models.*")
+
+
 def test_tradeoff_table_feeds_the_figure(exact, ref):
     from invariance.plots import plot_tradeoff
 
