@@ -29,6 +29,34 @@ def test_polyphase_components_are_strided_slices_in_row_major_order():
         np.testing.assert_array_equal(comps[:, k], x[:, i::2, j::2])
 
 
+def test_each_example_gets_its_own_component_exactly_even_with_inf_features():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 8, 8, 3)).astype("float32")
+    x[2, 1::2, 1::2, 0] = np.inf  # component 3 of example 2 wins; the others hold no NaN
+    out, index = _aps(x)
+    phases = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    for n, k in enumerate(index):
+        i, j = phases[k]
+        np.testing.assert_array_equal(out[n], x[n, i::2, j::2])
+    assert index[2] == 3 and not np.isnan(out).any()
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="gradient through tf.GradientTape")
+def test_the_gradient_reaches_only_the_chosen_component():
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(1).normal(size=(4, 6, 6, 2)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out, index = aps_downsample(x)
+        loss = tf.reduce_sum(out)
+    grad, index = tape.gradient(loss, x).numpy(), index.numpy()
+    for n, k in enumerate(index):
+        mask = np.zeros((6, 6, 2), "float32")
+        mask[k // 2::2, k % 2::2] = 1
+        np.testing.assert_array_equal(grad[n], mask)
+
+
 def test_aps_keeps_the_component_with_the_largest_norm():
     # One bright pixel at (row 1, col 0) of each 2x2 cell: component (1, 0), index 2, wins.
     x = np.zeros((1, 4, 4, 1), "float32")
