@@ -67,7 +67,6 @@ def _designs(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(model=df["model"].map(design_label)) if "model" in df else df
 
 
-
 def per_run(ref: Path) -> pd.DataFrame:
     """One row per completed run: its key columns, ``n_fit``, test accuracy, params, MACs, and
     the measures of the module docstring."""
