@@ -49,29 +49,11 @@ EXACT = 1 - 1e-6  # a consistency this close to 1 on every image of every run is
 
 # ---------------------------------------------------------------- per run
 
-SHARED = ("batch_norm=true",)  # options every design of the study shares: not part of a design's name
-
-
-def design_label(label: str) -> str:
-    """``label`` without the options in :data:`SHARED`: ``cnn_aps[batch_norm=true,pooling=max]``
-    -> ``cnn_aps[pooling=max]``, ``p4cnn[padding=circular,batch_norm=true]`` ->
-    ``p4cnn[padding=circular]``, ``cnn_aps[batch_norm=true]`` -> ``cnn_aps``."""
-    if "[" not in label:
-        return label
-    name, options = label[:-1].split("[", 1)
-    kept = [o for o in options.split(",") if o not in SHARED]
-    return f"{name}[{','.join(kept)}]" if kept else name
-
-
-def _designs(df: pd.DataFrame) -> pd.DataFrame:
-    return df.assign(model=df["model"].map(design_label)) if "model" in df else df
-
-
 def per_run(ref: Path) -> pd.DataFrame:
     """One row per completed run: its key columns, ``n_fit``, test accuracy, params, MACs, and
     the measures of the module docstring."""
-    runs = _designs(runs_of(ref, STUDY))
-    inv = _designs(read(ref, STUDY, "invariance.csv"))
+    runs = runs_of(ref, STUDY)
+    inv = read(ref, STUDY, "invariance.csv")
     summary = inv[inv["dx"].isna()]
     points = inv[inv["dx"].notna()]
 
@@ -276,10 +258,10 @@ def verdict(ref: Path) -> str:
 def _unconverged(ref: Path) -> str:
     """A warning when some runs stopped before their validation plateau: the comparisons above
     then involve under-trained models, and must say so."""
-    runs = _designs(runs_of(ref, STUDY))
+    runs = runs_of(ref, STUDY)
     if "converged" not in runs:
         return " *Convergence was not recorded for these runs.*"
-    ok = runs["converged"].astype(str).str.lower().isin(["true", "1", "1.0"])
+    ok = _c.converged_mask(runs)
     if ok.all():
         return ""
     late = runs[~ok].groupby(["model", "augmentation"]).size()

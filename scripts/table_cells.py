@@ -110,6 +110,12 @@ def _span(values: pd.Series, label: str) -> str:
     return f"{label} {lo}" + (f"–{hi}" if hi != lo else "")
 
 
+def converged_mask(df: pd.DataFrame) -> pd.Series:
+    """Which runs reached their validation plateau. The column round-trips CSV as bools,
+    strings or floats depending on the pandas version and missing values, so parse it once here."""
+    return df["converged"].astype(str).str.lower().isin(["true", "1", "1.0"])
+
+
 def convergence(df: pd.DataFrame) -> str:
     """``epochs run 3–9; best epoch 2–6; converged 6/6``; what a reference did not record reads
     "not recorded" (references made before training recorded convergence)."""
@@ -120,7 +126,7 @@ def convergence(df: pd.DataFrame) -> str:
         elif column == "epochs_run":
             parts.append(f"{label}: {NOT_RECORDED}")
     if "converged" in df and df["converged"].notna().any():
-        ok = df["converged"].astype(str).str.lower().isin(["true", "1", "1.0"])
+        ok = converged_mask(df)
         parts.append(f"converged {int(ok.sum())}/{len(df)}")
     else:
         parts.append(f"converged: {NOT_RECORDED}")

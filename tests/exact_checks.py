@@ -54,7 +54,7 @@ def quarter_turn_change(spec: dict, size: int = 28, *, seed: int = 0, batch_norm
     from invariance.models import build_model
 
     x = np.random.default_rng(seed + 1).random((4, size, size, 1)).astype(np.float32)
-    spec = {**spec, "batch_norm": True} if batch_norm else spec
+    spec = {**spec, "batch_norm": batch_norm}   # explicit: the p4cnn preset has batch norm
     model = build_model(spec, (size, size, 1), 10, seed=seed)
     ref = _logits(model, x)
     changes = [np.abs(_logits(model, np.ascontiguousarray(np.rot90(x, k, axes=(1, 2)))) - ref).max()

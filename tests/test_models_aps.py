@@ -203,8 +203,8 @@ def test_aps_cost_by_hand():
     inputs = keras.Input((5, 5, 2))
     model = keras.Model(inputs, APSPool2D(2, 2, 1, norm="l1")(inputs))
     assert model_cost(model) == {"params": 0, "macs": 0}
-    # cnn_aps: cnn_pool[head=gap] plus the norms of the 28x28x32 and 14x14x64 maps.
-    plain = model_cost(build_model({"preset": "cnn_pool", "head": "gap"}, (28, 28, 1), 10))
+    # cnn_aps: cnn_pool[head=gap,batch_norm=true] plus the norms of the 28x28x32 and 14x14x64 maps.
+    plain = model_cost(build_model({"preset": "cnn_pool", "head": "gap", "batch_norm": True}, (28, 28, 1), 10))
     aps = model_cost(build_model("cnn_aps", (28, 28, 1), 10))
     assert aps == {"params": plain["params"], "macs": plain["macs"] + 28 * 28 * 32 + 14 * 14 * 64}
 

@@ -119,9 +119,11 @@ def test_harness_reports_quarter_turn_consistency_one():
 
 def test_p4cnn_cost_by_hand():
     # lift: 28*28 positions * 9 * 1 * 16 at 4 rotations; group conv: 14*14 * 9 * 64 * 32 * 4;
-    # head: GAP(32) -> dense 128 -> logits 10.
+    # head: GAP(32) -> dense 128 -> logits 10. Batch norm after the 16, 32 group channels and
+    # the dense 128 adds a scale and an offset per channel (its moving statistics are not
+    # trained) and takes the bias of the layer before it; at inference it folds into that layer.
     macs = 4 * 28 * 28 * 9 * 16 + 4 * 14 * 14 * 9 * 64 * 32 + 32 * 128 + 128 * 10
-    params = (9 * 16 + 16) + (9 * 64 * 32 + 32) + (32 * 128 + 128) + (128 * 10 + 10)
+    params = 9 * 16 + 9 * 64 * 32 + 32 * 128 + (128 * 10 + 10) + 2 * (16 + 32 + 128)
     assert model_cost(build_model("p4cnn", (28, 28, 1), 10)) == {"params": params, "macs": macs}
 
 
@@ -143,7 +145,7 @@ def test_a_p4_layer_costs_4x_a_plain_conv_with_the_same_kernel(layer, channels):
 def test_p4cnn_group_conv_matches_its_plain_twin_in_parameters_at_4x_the_macs():
     # cnn_pool[head=gap]'s block2 conv reads 32 maps into 64; p4cnn's reads 16 x 4 planes into
     # 32 group channels: the same 9 * 64 * 32 weights, applied at 4 rotations.
-    plain = build_model({"preset": "cnn_pool", "head": "gap"}, (28, 28, 1), 10)
+    plain = build_model({"preset": "cnn_pool", "head": "gap", "batch_norm": True}, (28, 28, 1), 10)
     p4 = build_model("p4cnn", (28, 28, 1), 10)
     plain_kernel, p4_kernel = (m.get_layer("block2_conv1").kernel.shape for m in (plain, p4))
     assert np.prod(plain_kernel) == np.prod(p4_kernel) == 9 * 64 * 32
