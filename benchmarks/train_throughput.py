@@ -34,6 +34,7 @@ from invariance.data.subsets import nested_subset, train_val_split
 from invariance.models import build_model
 from invariance.training import TrainSpec, enable_determinism, train
 from invariance.training.optimizer import make_optimizer
+from invariance.training.schedule import epoch_plan
 
 AUGMENT = {"shift": 3, "rotate": 15, "scale": [0.9, 1.1]}
 
@@ -57,7 +58,7 @@ def plain_fit(data, n, spec: TrainSpec, seed: int) -> tuple[list[tuple[float, fl
     x, y = to_float(data.x_train[idx]), data.y_train[idx]
     enable_determinism(seed)
     model = build_model("cnn_pool", data.image_shape, data.num_classes, seed=seed)
-    model.compile(optimizer=make_optimizer(spec, steps_per_epoch=-(-len(idx) // spec.batch_size)),
+    model.compile(optimizer=make_optimizer(spec, epoch_plan(spec, steps_per_epoch=-(-len(idx) // spec.batch_size))),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     timer = _EpochTimer()
     model.fit(x, y, batch_size=spec.batch_size, epochs=spec.epochs, shuffle=True, verbose=0, callbacks=[timer])

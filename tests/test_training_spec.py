@@ -6,6 +6,7 @@ import pytest
 from invariance.errors import SpecError
 from invariance.training import TrainSpec, resolve_train_spec
 from invariance.training.optimizer import make_optimizer
+from invariance.training.schedule import epoch_plan
 
 
 def test_defaults_and_forms():
@@ -60,8 +61,12 @@ def test_bad_values_name_the_field(obj, field, fragment):
 @pytest.mark.parametrize("name, cls", [("adam", keras.optimizers.Adam), ("adamw", keras.optimizers.AdamW),
                                        ("sgd", keras.optimizers.SGD)])
 def test_optimizers(name, cls):
-    opt = make_optimizer(TrainSpec(optimizer=name, weight_decay=0.01), steps_per_epoch=5)
+    opt = _optimizer(TrainSpec(optimizer=name, weight_decay=0.01), 5)
     assert isinstance(opt, cls)
+
+
+def _optimizer(spec, steps_per_epoch, passes=1):
+    return make_optimizer(spec, epoch_plan(spec, steps_per_epoch=steps_per_epoch, passes=passes))
 
 
 def _lr_at(opt, step):
@@ -70,16 +75,14 @@ def _lr_at(opt, step):
 
 
 def test_schedules_follow_the_epochs():
-    step = make_optimizer(TrainSpec(learning_rate=1.0, schedule="step", step_size=2, gamma=0.5, epochs=6),
-                          steps_per_epoch=10)
+    step = _optimizer(TrainSpec(learning_rate=1.0, schedule="step", step_size=2, gamma=0.5, epochs=6), 10)
     # epochs 1-2 at 1.0, epochs 3-4 at 0.5, epochs 5-6 at 0.25
     np.testing.assert_allclose([_lr_at(step, s) for s in (0, 19, 20, 39, 40)], [1, 1, 0.5, 0.5, 0.25])
-    cos = make_optimizer(TrainSpec(learning_rate=1.0, schedule="cosine", epochs=4), steps_per_epoch=10)
+    cos = _optimizer(TrainSpec(learning_rate=1.0, schedule="cosine", epochs=4), 10)
     np.testing.assert_allclose([_lr_at(cos, s) for s in (0, 20, 40)], [1, 0.5, 0], atol=1e-6)
 
 
 def test_epoch_plan_scales_with_n():
-    from invariance.training.schedule import epoch_plan
 
     # Full Fashion-MNIST less its validation split: 54000 images, batch 128 -> 422 steps/epoch;
     # ceil(2000 / 422) = 5 epochs of horizon; the cap is 2 x 5 + patience 3.
@@ -109,7 +112,7 @@ def test_epoch_plan_scales_with_n():
     (TrainSpec(decay_steps=5000, decay_passes=1), 57, 8, 2),
 ])
 def test_decay_passes_caps_the_horizon_in_passes(spec, spe, passes, horizon):
-    from invariance.training.schedule import epoch_plan, horizon_steps
+    from invariance.training.schedule import horizon_steps
 
     plan = epoch_plan(spec, steps_per_epoch=spe, passes=passes)
     assert plan.horizon_epochs == horizon
@@ -131,7 +134,6 @@ def test_decay_passes_caps_the_horizon_in_passes(spec, spe, passes, horizon):
     (TrainSpec(schedule="none"), 422, 0),      # no cosine to wait for
 ])
 def test_earliest_stop_known_answers(spec, spe, earliest):
-    from invariance.training.schedule import epoch_plan
 
     assert epoch_plan(spec, steps_per_epoch=spe).earliest_stop_epochs == earliest
 
@@ -148,12 +150,12 @@ def test_plateau_counts_only_from_the_earliest_epoch():
 
 
 def test_warmup_cosine_known_answers():
-    from invariance.training.schedule import epoch_plan, learning_rate_at
+    from invariance.training.schedule import learning_rate_at
 
     # 10 steps/epoch, decay_steps 40 -> a 4-epoch horizon: warm-up over steps 0-9 to 1.0,
     # cosine over steps 10-39 from 1.0 to the floor 0.1, then 0.1 for good.
     spec = TrainSpec(learning_rate=1.0, decay_steps=40, lr_floor=0.1)
-    opt = make_optimizer(spec, steps_per_epoch=10)
+    opt = _optimizer(spec, 10)
     steps = [0, 5, 10, 25, 40, 100]
     expected = [0.0, 0.5, 1.0, 0.1 + 0.9 * 0.5, 0.1, 0.1]
     np.testing.assert_allclose([_lr_at(opt, s) for s in steps], expected, atol=1e-6)
@@ -165,12 +167,12 @@ def test_warmup_cosine_known_answers():
 
 
 def test_optimizer_follows_a_pass_capped_horizon():
-    from invariance.training.schedule import epoch_plan, learning_rate_at
+    from invariance.training.schedule import learning_rate_at
 
     # 10 steps/epoch of 2 passes (5 steps each); 6 passes = 30 steps < decay_steps 400, so the
     # horizon is 3 epochs: warm-up over steps 0-9, cosine over 10-29, then the floor.
     spec = TrainSpec(learning_rate=1.0, decay_steps=400, decay_passes=6, lr_floor=0.1)
-    opt = make_optimizer(spec, steps_per_epoch=10, passes=2)
+    opt = _optimizer(spec, 10, passes=2)
     plan = epoch_plan(spec, steps_per_epoch=10, passes=2)
     assert (plan.warmup_steps, plan.decay_steps, plan.horizon_epochs) == (10, 20, 3)
     np.testing.assert_allclose([_lr_at(opt, s) for s in (10, 20, 30, 100)], [1.0, 0.55, 0.1, 0.1], atol=1e-6)

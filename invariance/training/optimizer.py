@@ -5,15 +5,15 @@ from typing import Any
 
 import keras
 
-from invariance.training.schedule import epoch_plan
+from invariance.training.schedule import EpochPlan
 from invariance.training.spec import TrainSpec
 
 
-def make_optimizer(spec: TrainSpec, *, steps_per_epoch: int, passes: int = 1) -> keras.optimizers.Optimizer:
-    """The optimiser with its learning-rate schedule (per-step, so resumes are exact); an
-    epoch is ``passes`` passes over the subset (see :func:`invariance.training.schedule.epoch_plan`)."""
+def make_optimizer(spec: TrainSpec, plan: EpochPlan) -> keras.optimizers.Optimizer:
+    """The optimiser with its learning-rate schedule (per-step, so resumes are exact), turning
+    where ``plan`` (:func:`invariance.training.schedule.epoch_plan` of ``spec``) says: the trainer's
+    epoch loop reads the same plan, so the two cannot disagree."""
     lr: Any = spec.learning_rate
-    plan = epoch_plan(spec, steps_per_epoch=steps_per_epoch, passes=passes)
     spe = plan.steps_per_epoch
     if spec.schedule == "warmup_cosine":
         # keras' CosineDecay: linear from 0 to warmup_target over warmup_steps, then a cosine

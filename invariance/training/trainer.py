@@ -205,8 +205,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     enable_determinism(seed)
     quiet_retracing()
     model = build_model(spec["model"], dataset.image_shape, dataset.num_classes, seed=seed)
-    train_model = _training_model(model, dataset, aspec, tspec, seed=seed, path=path,
-                                  steps=plan.steps_per_epoch, passes=passes)
+    train_model = _training_model(model, dataset, aspec, tspec, seed=seed, path=path, plan=plan)
 
     state = _resume(run, train_model, tspec, plan, verbose=verbose)
     feed = default_feed(augmentation_path=path)
@@ -255,7 +254,7 @@ def _open_run(run: RunDir, spec: dict) -> TrainResult | None:
 
 
 def _training_model(model: keras.Model, dataset: Any, aspec: Any, tspec: TrainSpec, *, seed: int, path: str,
-                    steps: int, passes: int) -> keras.Model:
+                    plan: EpochPlan) -> keras.Model:
     """``model`` behind the device augmentation layer (when the run augments on the device), compiled."""
     augmenter = None
     if path == "device":
@@ -266,7 +265,7 @@ def _training_model(model: keras.Model, dataset: Any, aspec: Any, tspec: TrainSp
                                            name="augment")
     inputs = keras.Input(shape=dataset.image_shape, name="images")
     train_model = keras.Model(inputs, model(augmenter(inputs) if augmenter else inputs), name="training")
-    train_model.compile(optimizer=make_optimizer(tspec, steps_per_epoch=steps, passes=passes),
+    train_model.compile(optimizer=make_optimizer(tspec, plan),
                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return train_model
 
