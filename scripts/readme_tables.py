@@ -149,10 +149,6 @@ def data_hunger_paired(ref: Path) -> str:
     return "\n".join(lines)
 
 
-def _supported(d) -> str:
-    return verdict(d, +1).replace("reproduced", "supported")
-
-
 def data_hunger_verdict(ref: Path) -> str:
     """The lecture's claims, each against its interval."""
     df = runs(ref, HUNGER)
@@ -181,12 +177,12 @@ def data_hunger_verdict(ref: Path) -> str:
         if gap_model and gap_model in set(d["model"]):
             g = _paired_at(lc, "generalization_gap", gap_model, "cnn_pool", aug, small)
             lines.append(f"- A flatten + dense head overfits more than a GAP head{_aug(aug, augs)} (train−test gap at "
-                         f"n={_sizes(small)}): **{_supported(g)}** ({diff_cell(g)} points; "
+                         f"n={_sizes(small)}): **{_claim(g, +1)}** ({diff_cell(g)} points; "
                          f"{convergence(d[d['model'].isin(['cnn_pool', gap_model])])}).")
         if "cnn_nopool" in set(d["model"]):
             p = _paired_at(lc, "test_accuracy", "cnn_nopool", "cnn_pool", aug, small)
             lines.append(f"- Pooling helps{_aug(aug, augs)} (test accuracy at n={_sizes(small)}, pool − no pool): "
-                         f"**{_supported(p)}** ({diff_cell(p)} points).")
+                         f"**{_claim(p, +1)}** ({diff_cell(p)} points).")
     if "cnn_nopool" not in set(df["model"]):
         lines.append(_pooling_from_kauderer(ref)
                      or "- Pooling helps: not measured in this reference (no `cnn_nopool` runs).")
