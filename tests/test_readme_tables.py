@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +35,14 @@ def test_every_registered_table_is_in_the_readme(tables):
 
 
 def test_check_prints_a_diff_and_fails_when_a_number_drifts(tables, tmp_path, capsys):
+    # Nudge the first mean ± std cell of the README (whatever the reference holds today).
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    cell = re.search(r"\b0\.(\d)(\d\d) ± ", text)
+    drifted = f"0.{(int(cell.group(1)) + 1) % 10}{cell.group(2)} ± "
     readme = tmp_path / "README.md"
-    readme.write_text((ROOT / "README.md").read_text(encoding="utf-8").replace("0.775 ± 0.000", "0.780 ± 0.000"))
+    readme.write_text(text[:cell.start()] + drifted + text[cell.end():])
     assert tables.main(["--check", "--readme", str(readme)]) == 1
-    assert "-| `cnn_pool` | 0.780 ± 0.000" in capsys.readouterr().out
+    assert drifted in "".join(line for line in capsys.readouterr().out.splitlines() if line.startswith("-"))
     assert tables.main(["--readme", str(readme)]) == 0
     assert tables.main(["--check", "--readme", str(readme)]) == 0
 
