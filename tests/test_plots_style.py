@@ -24,6 +24,17 @@ def test_model_palette_many_models_stays_distinct():
     assert len(set(pal.values())) == 14
 
 
+def test_model_palette_first_five_colours_are_far_apart():
+    # The quickstart has four models and most studies five or fewer: no two of them may share a
+    # hue (seaborn's orange and vermilion, 50 apart in RGB, read as one colour in thin lines).
+    import itertools
+
+    colours = list(style.model_palette([f"m{i}" for i in range(5)]).values())
+    rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in colours]
+    closest = min(sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5 for a, b in itertools.combinations(rgb, 2))
+    assert closest > 60, f"two of the first five model colours are {closest:.0f} apart in RGB"
+
+
 def test_partial_palette_is_completed_without_changing_given_colours():
     given = {"cnn_pool": "#ff0000"}
     out = style.palette_for(["cnn_pool", "mlp"], given)

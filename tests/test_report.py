@@ -166,6 +166,21 @@ def test_a_difference_smaller_than_the_seed_noise_is_no_detectable_difference():
         "points, 95% CI +1.0 to +1.0, 3 seeds)")
 
 
+def test_a_tie_is_cited_by_the_pair_that_cannot_be_told_apart():
+    # Lowest by mean: A (0.62), then B (0.67), then C (0.70). B − A is +0.05 on every seed, so B is
+    # separable; C − A scatters (−0.10, +0.28, +0.06), so C is not. The tie must be cited by A − C.
+    rows = []
+    for model, vals in (("A", [0.60, 0.62, 0.64]), ("B", [0.65, 0.67, 0.69]), ("C", [0.50, 0.90, 0.70])):
+        rows += [dict(run_id=f"{model}{seed}", model=model, augmentation="none", n_train=100, seed=seed,
+                      status="completed", reason="", test_accuracy=v, train_accuracy=v) for seed, v in enumerate(vals)]
+    table = F.per_run_table(pd.DataFrame(rows))
+    # by hand: A − C per seed +0.10, −0.28, −0.06: mean −0.08, sd 0.1908, half-width 4.303 × 0.1908/√3 = 0.474
+    assert F.accuracy_findings(table)[1] == (
+        "The lowest test accuracy is not separable between A (0.620 ± 0.020), C (0.700 ± 0.200) (no detectable "
+        "difference (A − C: −8.0 points, 95% CI −55.4 to +39.4, 3 seeds)), although B (0.670 ± 0.020), nearer by "
+        "mean, is separable (A − B: −5.0 points, 95% CI −5.0 to −5.0, 3 seeds).")
+
+
 def test_a_budget_stopped_run_is_flagged_in_every_comparison_with_it():
     runs = per_seed_table([0.85, 0.90, 0.80], [0.70, 0.74, 0.66], converged_b=[False, False, True])
     sentence = F.accuracy_findings(F.per_run_table(runs))[0]

@@ -49,8 +49,10 @@ METRIC_LABELS = {
 }
 
 # seaborn "colorblind" first; beyond ten models fall back to an evenly spaced hue circle.
-_QUALITATIVE = ["#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
-                "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9"]
+# seaborn's colorblind palette, with its vermilion moved back: next to its orange the two read as one
+# hue in thin lines, and a study's first five models must never share one.
+_QUALITATIVE = ["#0173b2", "#de8f05", "#029e73", "#cc78bc", "#949494",
+                "#ca9161", "#56b4e9", "#d55e00", "#fbafe4", "#ece133"]
 # seaborn dash codes: "" is a solid line.
 _DASHES = ["", (5, 2), (1.5, 1.5), (4, 1.5, 1.5, 1.5), (8, 2), (2, 3), (6, 2, 1.5, 2, 1.5, 2)]
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]

@@ -127,13 +127,17 @@ class Ranking:
         first: The design with the highest (lowest) mean.
         second: The runner-up by mean.
         lead: ``first − second``, paired by seed.
-        group: ``first`` and every design whose difference from it is not detected.
+        group: ``first`` and every design whose difference from it is not detected, by mean.
+        tie: ``first − group[1]``, the nearest design that ``first`` cannot be told from; None
+            when separable. It differs from ``lead`` when the runner-up by mean is separable
+            (its seeds agree) while a design further away is not (its seeds scatter).
     """
 
     first: Key
     second: Key
     lead: Difference
     group: tuple
+    tie: Difference | None = None
 
     @property
     def separable(self) -> bool:
@@ -148,7 +152,8 @@ def rank(table: pd.DataFrame, column: str, keys: Sequence[Key], *, highest: bool
     order = sorted(means, key=lambda k: means[k], reverse=highest)
     first = order[0]
     group = [first] + [k for k in order[1:] if not compare(table, column, k, first).detected]
-    return Ranking(first, order[1], compare(table, column, order[1], first), tuple(group))
+    tie = compare(table, column, group[1], first) if len(group) > 1 else None
+    return Ranking(first, order[1], compare(table, column, order[1], first), tuple(group), tie)
 
 
 def stat_text(table: pd.DataFrame, column: str, key: Key, digits: int) -> str:
@@ -175,7 +180,14 @@ def ranking_sentence(table: pd.DataFrame, r: Ranking, column: str, *, what: str,
     else:
         members = ", ".join(f"{design_label(*k, with_aug=with_aug)} ({stat_text(table, column, k, digits)})"
                             for k in r.group)
-        sentence = (f"{lead_in}the {top_word} {what} is not separable between {members} (first two: {lead})")
+        if r.second in r.group:
+            sentence = f"{lead_in}the {top_word} {what} is not separable between {members} (first two: {lead})"
+        else:
+            # Naming only the runner-up here would cite a separable pair as the evidence of a tie.
+            tie = diff_text(r.tie, pair_label(r.first, r.group[1], with_aug=with_aug), points=points)
+            sentence = (f"{lead_in}the {top_word} {what} is not separable between {members} ({tie}), although "
+                        f"{design_label(*r.second, with_aug=with_aug)} ({stat_text(table, column, r.second, digits)})"
+                        f", nearer by mean, is separable ({lead})")
     return sentence + budget_note(table, r.group + ((r.second,) if r.second not in r.group else ()),
                                   with_aug=with_aug)
 

@@ -327,7 +327,13 @@ def robustness_findings(table: pd.DataFrame, *, k: int | None = None) -> list[st
                                    f"{r.second[0]} ({levels(r.second)}; {lead})")
             else:
                 members = ", ".join(f"{key[0]} ({levels(key)})" for key in r.group)
-                sentence = head + f"the largest accuracy loss is not separable between {members} ({lead})"
+                if r.second in r.group:
+                    sentence = head + f"the largest accuracy loss is not separable between {members} ({lead})"
+                else:
+                    tie = diff_text(r.tie, f"drop {r.first[0]} − {r.group[1][0]}", points=True)
+                    sentence = head + (f"the largest accuracy loss is not separable between {members} ({tie}), "
+                                       f"although {r.second[0]} ({levels(r.second)}), nearer by mean, is "
+                                       f"separable ({lead})")
         if grids:
             g = values(part, grids[0], r.first if r else keys[0])
             if len(g):
