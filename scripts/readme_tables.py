@@ -459,10 +459,17 @@ def fashion_mnist_benchmark_verdict(ref: Path) -> str:
             f"{target(means[best], BEST_TARGET)}).{pool}")
 
 
+def _data_hunger_claims(ref: Path) -> str:
+    """The data-hunger verdicts in one cell; pooling is left to the Kauderer-Abrams row it comes from."""
+    return "; ".join(line[2:].rstrip(".") for line in data_hunger_verdict(ref).splitlines()
+                     if line.startswith("- ") and not line.startswith("- Pooling helps"))
+
+
 def verdicts(ref: Path) -> str:
     rows = [["Engstrom et al. 2019", engstrom_verdict, "engstrom2019"], ["Zhang 2019", zhang_verdict, ZHANG],
             ["Azulay & Weiss 2019", azulay_verdict, AZULAY], ["Kauderer-Abrams 2017", kauderer_verdict, KAUDERER],
-            ["Fashion-MNIST benchmark", fashion_mnist_benchmark_verdict, "fashion_mnist_benchmark"]]
+            ["Fashion-MNIST benchmark", fashion_mnist_benchmark_verdict, "fashion_mnist_benchmark"],
+            ["Data hunger (the lecture's claims)", _data_hunger_claims, HUNGER]]
     def short(line: str) -> str:  # "**Verdict (consistency): x**" -> "consistency: x"
         return re.sub(r"^Verdict(?: \(([^)]*)\))?: ", lambda m: f"{m.group(1)}: " if m.group(1) else "",
                       line.replace("**", ""))
