@@ -37,9 +37,9 @@ HAND = {
 }
 
 
-def _hand_tables():
+def _hand_tables(hand=HAND):
     runs, inv = [], []
-    for (model, aug), seeds in HAND.items():
+    for (model, aug), seeds in hand.items():
         for seed, (acc, cons, worst) in enumerate(seeds):
             rid = f"{model}-{aug}-{seed}"
             runs.append(dict(run_id=rid, model=model, augmentation=aug, n_train=100, seed=seed, status="completed",
@@ -179,6 +179,21 @@ def test_a_tie_is_cited_by_the_pair_that_cannot_be_told_apart():
         "The lowest test accuracy is not separable between A (0.620 ± 0.020), C (0.700 ± 0.200) (no detectable "
         "difference (A − C: −8.0 points, 95% CI −55.4 to +39.4, 3 seeds)), although B (0.670 ± 0.020), nearer by "
         "mean, is separable (A − B: −5.0 points, 95% CI −5.0 to −5.0, 3 seeds).")
+
+
+def test_a_tied_largest_drop_is_cited_by_the_pair_that_cannot_be_told_apart():
+    # drops (clean on the evaluation images − worst-of-10): A 0.39, 0.41, 0.43; B 0.34, 0.36,
+    # 0.38 (A − B: +0.05 on every seed, separable); C 0.49, 0.09, 0.29 (A − C scatters).
+    hand = {("A", "none"): [(0.90, 0.4, 0.50), (0.92, 0.4, 0.50), (0.94, 0.4, 0.50)],
+            ("B", "none"): [(0.90, 0.4, 0.55), (0.92, 0.4, 0.55), (0.94, 0.4, 0.55)],
+            ("C", "none"): [(0.90, 0.4, 0.40), (0.90, 0.4, 0.80), (0.90, 0.4, 0.60)]}
+    runs, inv = _hand_tables(hand)
+    table = F.per_run_table(runs, inv)
+    [sentence] = F.robustness_findings(table, k=10)
+    assert "the largest accuracy loss is not separable between A (0.910 → 0.500), C (0.890 → 0.600) " \
+           "(no detectable difference (drop A − C: " in sentence
+    assert "although B (0.910 → 0.550), nearer by mean, is separable (drop A − B: +5.0 points, 95% CI +5.0 " \
+           "to +5.0, 3 seeds)." in sentence
 
 
 def test_a_budget_stopped_run_is_flagged_in_every_comparison_with_it():
