@@ -3,8 +3,9 @@
 Rendered from ``results/reference/exact_invariance/`` (``runs.csv``, ``invariance.csv``) by the
 same rules as :mod:`readme_tables`: means ± std over seeds, differences paired by seed with
 their 95% t-interval, and efficiency ratios with seed-cluster bootstrap intervals that are only
-quoted inside the measured range. ``readme_tables.py`` adds :data:`TABLES` to its own once the
-reference folder exists.
+quoted inside the measured range. ``readme_tables.py`` registers :data:`TABLES` with its own;
+until the reference folder exists, its verdict block says the study is pending and the others
+are empty.
 
 Per run (:func:`per_run`), from the harness rows of ``studies/exact_invariance.yaml``:
 

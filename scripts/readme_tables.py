@@ -30,9 +30,8 @@ README = ROOT / "README.md"
 Renderer = Callable[[Path], str]
 
 
-def _cells():
+def _script(name: str):
     # by path, as scripts/docs_hooks.py loads this file: scripts/ is not a package
-    name = "table_cells"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
@@ -41,7 +40,8 @@ def _cells():
     return sys.modules[name]
 
 
-_c = _cells()
+_c = _script("table_cells")
+_exact = _script("exact_tables")  # the exact-invariance study's blocks, by the same rules
 (read, runs, measured, grid_mean, by_seed, num, mean_std, diff, diff_cell, verdict, table, convergence, run_line,
  points, predates_rules) = (getattr(_c, n) for n in ("read", "runs", "measured", "grid_mean", "by_seed", "num", "mean_std",
                                                      "diff", "diff_cell", "verdict", "table", "convergence", "run_line",
@@ -459,6 +459,27 @@ def fashion_mnist_benchmark_verdict(ref: Path) -> str:
             f"{target(means[best], BEST_TARGET)}).{pool}")
 
 
+# ---------------------------------------------------------------- exact invariance (scripts/exact_tables.py)
+
+EXACT = _exact.STUDY
+EXACT_PENDING = (f"*This study is long at CPU scale and runs across sessions: its finished runs are carried in "
+                 f"`results/reference/in_progress/{EXACT}/`, and its tables and verdicts appear here once every run "
+                 f"is done and `results/reference/{EXACT}/` is exported.*")
+
+
+def _exact_block(render: Renderer, *, pending: str = "") -> Renderer:
+    """``render`` once the study's reference folder exists; until then ``pending`` (the verdict
+    says why the section has no numbers, and the other blocks stay empty)."""
+    def block(ref: Path) -> str:
+        return render(ref) if (ref / EXACT / "runs.csv").is_file() else pending
+    block.__doc__ = render.__doc__
+    return block
+
+
+def _exact_summary(ref: Path) -> str:
+    return _exact.verdict(ref) if (ref / EXACT / "runs.csv").is_file() else "pending: " + EXACT_PENDING.strip("*")
+
+
 def _data_hunger_claims(ref: Path) -> str:
     """The data-hunger verdicts in one cell; pooling is left to the Kauderer-Abrams row it comes from."""
     return "; ".join(line[2:].rstrip(".") for line in data_hunger_verdict(ref).splitlines()
@@ -469,12 +490,15 @@ def verdicts(ref: Path) -> str:
     rows = [["Engstrom et al. 2019", engstrom_verdict, "engstrom2019"], ["Zhang 2019", zhang_verdict, ZHANG],
             ["Azulay & Weiss 2019", azulay_verdict, AZULAY], ["Kauderer-Abrams 2017", kauderer_verdict, KAUDERER],
             ["Fashion-MNIST benchmark", fashion_mnist_benchmark_verdict, "fashion_mnist_benchmark"],
-            ["Data hunger (the lecture's claims)", _data_hunger_claims, HUNGER]]
+            ["Data hunger (the lecture's claims)", _data_hunger_claims, HUNGER],
+            ["Exact invariance (APS, p4) against learned invariance", _exact_summary, EXACT]]
     def short(line: str) -> str:  # "**Verdict (consistency): x**" -> "consistency: x"
         return re.sub(r"^Verdict(?: \(([^)]*)\))?: ", lambda m: f"{m.group(1)}: " if m.group(1) else "",
                       line.replace("**", ""))
 
     def old(study: str) -> str:
+        if not (ref / study / "runs.csv").is_file():
+            return ""
         return " *Older reference (not converged, dirty tree): re-run pending.*" if predates_rules(ref, study) else ""
 
     return table(["Study", "Verdict (95% CIs paired by seed)"], [[s, short(f(ref)) + old(d)] for s, f, d in rows])
@@ -497,6 +521,8 @@ TABLES: dict[str, Renderer] = {
     "kauderer2017_verdict": kauderer_verdict,
     "fashion_mnist_benchmark": fashion_mnist_benchmark,
     "fashion_mnist_benchmark_verdict": fashion_mnist_benchmark_verdict,
+    **{name: _exact_block(render, pending=EXACT_PENDING if name == f"{EXACT}_verdict" else "")
+       for name, render in _exact.TABLES.items()},
 }
 """Block name -> renderer(reference folder) -> Markdown."""
 

@@ -3,28 +3,14 @@ with known answers (exact power laws, so the data ratios have closed forms)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from exact_reference import APS, MAX, ONLY_AT_16K, P4, SIZES, err, write_exact_reference
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "exact_tables.py"
-SEEDS = (0, 1, 2)
-SIZES = (500, 1000, 4000, 16000)
-MAX, BLUR, APS, APS_BLUR, P4 = ("cnn_aps[pooling=max]", "cnn_aps[pooling=blur]", "cnn_aps", "cnn_aps[pooling=aps_blur]",
-                               "p4cnn[padding=circular]")
-# (model, augmentation) -> curve (a, b, c) of test error and of rotated error against n_fit, measures at 16000
-CURVES = {(MAX, "none"): ((0.10, 4.0, 0.5), (0.50, 4.0, 0.5)), (APS, "none"): ((0.10, 4.4, 0.5), (0.50, 4.0, 0.5)),
-          (MAX, "rotate"): ((0.14, 4.0, 0.5), (0.15, 10.0, 0.5)), (P4, "none"): ((0.12, 4.0, 0.5), (0.15, 5.0, 0.5))}
-ONLY_AT_16K = [(BLUR, "none"), (APS_BLUR, "none"), (MAX, "shift"), (BLUR, "shift"), (APS, "shift"),
-               (APS_BLUR, "shift"), (P4, "rotate")]
-CIRCULAR = {MAX: 0.80, BLUR: 0.85, APS: 1.0, APS_BLUR: 1.0, P4: 0.90}
-PAIRS = {MAX: 0.90, BLUR: 0.92, APS: 0.95, APS_BLUR: 0.96, P4: 0.90}
-QUARTER = {(MAX, "none"): 0.30, (MAX, "rotate"): 0.80, (P4, "none"): 1.0, (P4, "rotate"): 1.0}
-ROTATION = {(MAX, "none"): 0.25, (MAX, "rotate"): 0.75, (P4, "none"): 0.70, (P4, "rotate"): 0.72}
 
 
 @pytest.fixture(scope="module")
@@ -35,51 +21,16 @@ def exact():
     return module
 
 
-def _err(abc, n):
-    a, b, c = abc
-    return a + b * n ** -c
-
-
 @pytest.fixture(scope="module")
 def ref(tmp_path_factory):
-    root = tmp_path_factory.mktemp("reference")
-    d = root / "exact_invariance"
-    d.mkdir()
-    cells = [(m, a, n) for (m, a) in CURVES for n in SIZES] + [(m, a, 16000) for m, a in ONLY_AT_16K]
-    runs, inv = [], []
-    for i, (model, aug, n) in enumerate(cells):
-        test_curve, rot_curve = CURVES.get((model, aug), CURVES[(MAX if model != P4 else P4, "none")])
-        n_fit = int(n * 0.9)
-        for seed in SEEDS:
-            run_id = f"r{i}s{seed}"
-            key = dict(run_id=run_id, model=model, augmentation=aug, n_train=n, seed=seed)
-            runs.append({**key, "n_fit": n_fit, "status": "completed", "test_accuracy": 1 - _err(test_curve, n_fit),
-                         "params": 24_000 if model == P4 else 28_000, "macs": 30.4e6 if model == P4 else 7.84e6,
-                         "converged": True, "train_seconds": 60.0, "epochs_run": 9})
-            shift_gain = 0.1 if aug == "shift" else 0.0
-            summary = dict(dx=np.nan, dy=np.nan, angle=np.nan, scale=np.nan, n=500, layer=np.nan)
-            circular = min(1.0, CIRCULAR[model] + shift_gain)
-            inv += [{**key, **summary, "sweep": s, "metric": "mean_consistency", "value": circular} for s in ("dx", "dy")]
-            inv.append({**key, **summary, "sweep": "shift_pairs", "metric": "pair_consistency",
-                        "value": PAIRS[model] + shift_gain / 2})
-            inv.append({**key, **summary, "sweep": "angle", "metric": "mean_consistency",
-                        "value": ROTATION.get((model, aug), 0.3)})
-            for angle in range(0, 360, 15):
-                point = dict(dx=0.0, dy=0.0, angle=float(angle), scale=1.0, n=500, layer=np.nan, sweep="angle")
-                inv.append({**key, **point, "metric": "accuracy", "value": 1 - _err(rot_curve, n_fit)})
-                quarter = QUARTER.get((model, aug), 0.3) if angle in (90, 180, 270) else 0.5
-                inv.append({**key, **point, "metric": "consistency", "value": 1.0 if angle == 0 else quarter})
-    pd.DataFrame(runs).to_csv(d / "runs.csv", index=False)
-    pd.DataFrame(inv).to_csv(d / "invariance.csv", index=False)
-    (d / "manifest.json").write_text(json.dumps({"provenance": {"git_sha": "0123456789abcdef"}}))
-    return root
+    return write_exact_reference(tmp_path_factory.mktemp("reference"))
 
 
 def test_per_run_measures(exact, ref):
     df = exact.per_run(ref).set_index(["model", "augmentation", "n_train", "seed"])
     row = df.loc[(P4, "none", 16000, 0)]
     assert row["quarter"] == 1.0 and row["rotation"] == 0.70 and row["circular"] == 0.90
-    assert row["rotated_accuracy"] == pytest.approx(1 - _err((0.15, 5.0, 0.5), 14400))
+    assert row["rotated_accuracy"] == pytest.approx(1 - err((0.15, 5.0, 0.5), 14400))
     assert df.loc[(MAX, "shift", 16000, 1), "circular"] == pytest.approx(0.90)
     assert len(df) == 3 * (4 * len(SIZES) + len(ONLY_AT_16K))
 
@@ -97,7 +48,7 @@ def test_rotation_table_and_the_built_in_against_learned_difference(exact, ref):
     text = exact.rotations(ref)
     assert "| `p4` | 24,000 | 30.4M |" in text and "**1.000 exactly** (3 runs)" in text
     paired = exact.rotations_paired(ref)
-    built = 100 * (_err((0.15, 10.0, 0.5), 14400) - _err((0.15, 5.0, 0.5), 14400))
+    built = 100 * (err((0.15, 10.0, 0.5), 14400) - err((0.15, 5.0, 0.5), 14400))
     assert f"- built in (p4) − learned (plain + rotate), points: rotated accuracy +{built:.1f}" in paired
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from exact_reference import write_exact_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "readme_tables.py"
@@ -156,6 +157,7 @@ def _reference(ref: Path, *, converged: bool = False) -> Path:
     manifest = json.loads((d / "manifest.json").read_text())
     manifest["runs_provenance"] = {"git_shas": ["0123456789abcdef"], "devices": ["cpu (2 cores, x86_64, 1 thread)"]}
     (d / "manifest.json").write_text(json.dumps(manifest))
+    write_exact_reference(ref)  # known answers of its own: tests/test_exact_tables.py
     return ref
 
 
@@ -177,7 +179,24 @@ KNOWN = {  # table -> substrings its synthetic rendering must hold
     "verdicts": ["| Zhang 2019 | blur3 − max, consistency: no detectable difference (+1.00",
                  "; blur5 − max, consistency: reproduced (+2.00", "| Kauderer-Abrams 2017 | reproduced (augmentation",
                  "| Data hunger (the lecture's claims) | CNNs need less data than `mlp`: supported (its 95% CI of the "
-                 "data ratio, 1.5× to 3.0×, lies above 1); "],
+                 "data ratio, 1.5× to 3.0×, lies above 1); ",
+                 "| Exact invariance (APS, p4) against learned invariance | APS with circular padding and a GAP head: "
+                 "circular-shift consistency 1.000 in every run (15 runs)"],
+    # the exact-invariance blocks, on tests/exact_reference.py's exact power laws
+    "exact_invariance_shifts": ["| `max` | 86.7 ± 0.0 | 0.800 ± 0.000 | 0.900 ± 0.000 | 7.84M |",
+                                "| `aps` | 86.3 ± 0.0 | **1.000 exactly** (3 runs) |"],
+    "exact_invariance_shifts_paired": ["- `aps` − `max`, points: circular +20.0 (95% CI +20.0 to +20.0, 3 seeds); "
+                                       "pairs +5.0", "- shift augmentation, `max`: circular +10.0 (95% CI +10.0 to "
+                                       "+10.0, 3 seeds)"],
+    # rotated error at n_fit 14,400: plain + rotate 0.15 + 10/120, p4 0.15 + 5/120: p4 − learned +4.17 points
+    "exact_invariance_rotations": ["| `p4` | 24,000 | 30.4M |", "| **1.000 exactly** (3 runs) |"],
+    "exact_invariance_rotations_paired": ["- built in (p4) − learned (plain + rotate), points: rotated accuracy +4.2 "
+                                          "(95% CI +4.2 to +4.2, 3 seeds)"],
+    "exact_invariance_data": ["- rotated accuracy, target 75%: p4cnn[padding=circular] (none) needs 0.25x the data "
+                              "of cnn_aps[pooling=max] (rotate) to reach 75%", "- test accuracy, target 85%: "],
+    "exact_invariance_verdict": ["circular-shift consistency **1.000 in every run** (15 runs)",
+                                 "quarter-turn consistency **1.000 in every run** (15 runs)",
+                                 "built in (p4) − learned (plain + rotate): **higher**"],
     "engstrom2019": ["| paper, MNIST, standard | 99.31% |",
                      "| ours, Fashion-MNIST, `none` | 90.0 ± 1.4% | 50.0 ± 0.0% | 10.0 ± 0.0% | 0.0 ± 0.0% | 88.0 ± 0.0% |"],
     "engstrom2019_verdict": ["**Verdict: reproduced**", "worst-of-10 +50.0 (95% CI +50.0 to +50.0, 2 seeds) points "
@@ -231,6 +250,19 @@ def test_known_answers(tables, synthetic, name):
     out = tables.render(name, synthetic)
     for expected in KNOWN[name]:
         assert expected in out, f"{name}: {expected!r} not in\n{out}"
+
+
+def test_exact_invariance_is_pending_until_its_reference_folder_exists(tables, tmp_path):
+    ref = _reference(tmp_path)
+    for f in (ref / "exact_invariance").iterdir():
+        f.unlink()
+    (ref / "exact_invariance").rmdir()
+    assert tables.render("exact_invariance_verdict", ref) == tables.EXACT_PENDING
+    assert "results/reference/in_progress/exact_invariance/" in tables.EXACT_PENDING
+    assert all(tables.render(name, ref) == "" for name in tables.TABLES
+               if name.startswith("exact_invariance_") and name != "exact_invariance_verdict")
+    row = [line for line in tables.render("verdicts", ref).splitlines() if line.startswith("| Exact invariance")]
+    assert row and "| pending: This study is long at CPU scale" in row[0] and "re-run pending" not in row[0]
 
 
 def test_data_hunger_with_two_augmentations(tables, tmp_path):
