@@ -230,3 +230,14 @@ def test_tradeoff_draws_each_design_once_per_panel_where_measured(t):
     assert right.get_yscale() == "log"
     texts = {txt.get_text() for txt in left.texts}
     assert {"blur", "aps", "p4", "p4 + rotate"} <= texts
+
+
+@pytest.mark.parametrize("lo, hi, subs", [
+    (1e4, 1e6, (1.0, 2.0, 5.0)),    # two decades: 1-2-5
+    (3e4, 2e7, (1.0, 3.0)),         # the quickstart's 2.8 decades (cnn_gap 94k to cnn_nopool 6.4M, padded)
+    (1e3, 1e7, (1.0,)),             # four decades: whole decades only
+])
+def test_cost_axis_thins_its_log_ticks_with_the_span(lo, hi, subs):
+    from invariance.plots.cost import log_ticks
+
+    assert log_ticks(lo, hi) == subs

@@ -17,6 +17,14 @@ from invariance.plots.style import (AXIS_LABELS, METRIC_LABELS, MissingDataError
                                     model_aug_legend, new_figure, palette_for, themed, title_figure)
 
 
+def log_ticks(lo: float, hi: float) -> tuple[float, ...]:
+    """Tick multiples per decade for a log axis from ``lo`` to ``hi``: 1-2-5 over at most two
+    decades, 1-3 up to three and a half, whole decades beyond, so that labels such as 100k and
+    200k never run into each other on a 6-inch panel."""
+    decades = np.log10(hi / lo)
+    return (1.0, 2.0, 5.0) if decades <= 2 else (1.0, 3.0) if decades <= 3.5 else (1.0,)
+
+
 @themed
 def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] | None = None,
               n_train: int | None = None, palette: Mapping[str, str] | None = None,
@@ -74,7 +82,7 @@ def plot_cost(runs: pd.DataFrame, table: pd.DataFrame, *, sweeps: Sequence[str] 
         pad = max((hi / lo) ** 0.25, 1.6)
         ax.set_xlim(lo / pad, hi * pad)
         ax.autoscale_view(scalex=False)
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_locator(LogLocator(subs=log_ticks(lo / pad, hi * pad)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_count(v)))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(AXIS_LABELS["params"])
