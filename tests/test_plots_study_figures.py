@@ -57,6 +57,26 @@ def test_small_study_skips_what_its_data_cannot_support(tmp_path):
     assert "is not available here" in skipped["examples_dx"]
 
 
+def test_the_drift_figure_names_only_the_metrics_it_draws(tmp_path):
+    import dataclasses
+
+    from invariance.plots.study_figures import plan_figures
+
+    tables = load_study_tables(write_study(tmp_path / "s", models=("cnn_pool",), seeds=(0,), curves=False, failed=0))
+    inv = tables.invariance
+
+    def drift(metrics):
+        only = dataclasses.replace(tables, invariance=inv[~inv["metric"].isin({"kl", "embedding_cosine"} - metrics)])
+        [planned] = [p for p in plan_figures(only) if p.name == "divergence_curves"]
+        return planned.title, planned.caption, planned.draw().get_suptitle()
+
+    title, caption, suptitle = drift({"kl"})
+    assert title == "How far outputs move" and "cosine" not in caption and suptitle.startswith("Output drift")
+    title, caption, suptitle = drift({"kl", "embedding_cosine"})
+    assert title == "How far outputs and embeddings move" and "penultimate embeddings" in caption
+    assert suptitle.startswith("Output and embedding drift")
+
+
 def test_a_failing_figure_is_recorded_and_the_others_are_still_made(tmp_path, monkeypatch):
     study = write_study(tmp_path / "s", models=("cnn_pool",), seeds=(0,), curves=False, failed=0)
     (study / "study.yaml").write_text("name: s\n")

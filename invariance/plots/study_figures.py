@@ -70,6 +70,10 @@ class Planned:
     draw: Callable[[], Any]
 
 
+# drift metric -> (what moves, what the curve is, the figure title's word)
+DRIFT = {"kl": ("outputs", "KL divergence of the transformed image's prediction from the clean one", "output"),
+         "embedding_cosine": ("embeddings", "the cosine similarity of the penultimate embeddings", "embedding")}
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "x"
 
@@ -91,11 +95,14 @@ def plan_figures(tables: StudyTables, inputs: FigureInputs | None = None) -> Ite
                   lambda: P.plot_invariance_curves(inv, palette=pal, dashes=dashes))
     extra = [m for m in ("kl", "embedding_cosine") if m in metrics_present]
     if extra:
-        yield Planned("divergence_curves", "How far outputs and embeddings move",
-                      "KL divergence of the transformed image's prediction from the clean one, and the cosine "
-                      "similarity of the penultimate embeddings, along each sweep.",
+        # name only what is drawn: a study without an embedding layer has no cosine panel
+        moved = " and ".join(DRIFT[m][0] for m in extra)
+        caption = " and ".join(DRIFT[m][1] for m in extra)
+        yield Planned("divergence_curves", f"How far {moved} move",
+                      caption[:1].upper() + caption[1:] + ", along each sweep.",
                       lambda: P.plot_invariance_curves(inv, metrics=extra, palette=pal, dashes=dashes,
-                                                       title="Output and embedding drift"))
+                                                       title=" and ".join(DRIFT[m][2] for m in extra).capitalize()
+                                                       + " drift"))
     grids = [g for g in (_data.point_sweeps(inv, dims=2) if "sweep" in inv.columns else [])
              if set(_data.varying_axes(inv[inv["sweep"] == g])) == {"dx", "dy"}]
     for grid in grids:
