@@ -118,3 +118,28 @@ def test_pack_cli_says_what_it_packed_and_loads_no_keras(machines, tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "study folder" in bad.stderr and "Traceback" not in bad.stderr
     assert bad.stdout.strip() == "False" and not (tmp_path / "q").exists()
+
+
+def test_dry_run_counts_the_finished_runs_and_estimates_only_the_rest(machines, tmp_path):
+    from click.testing import CliRunner
+
+    from invariance.cli import cli
+
+    root, _, packed, _ = machines
+    study = tmp_path / "whole.yaml"
+    study.write_text(dump_yaml(WHOLE))
+    out = tmp_path / "fresh"
+
+    def dry(*args):
+        result = CliRunner().invoke(cli, ["run", str(study), "--dry-run", *args])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())  # rich wraps long lines
+
+    carried = dry("--out", str(out), "--resume-from", str(root / "pack"))
+    assert f"3 runs; 2 finished (2 in {root / 'pack'}), 1 left; estimated time" in carried
+    assert carried.count("finished") == 1 + 2  # the summary, and the two runs' rows
+    assert not out.exists()  # a dry run writes nothing
+    done_here = dry("--out", str(root / "b"))
+    assert f"3 runs; 3 finished (3 in {root / 'b' / 'carry'}), 0 left; estimated time 0 s" in done_here
+    nothing = dry("--out", str(out))
+    assert "3 runs; estimated time" in nothing and "finished" not in nothing

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 import click
 
@@ -44,7 +45,7 @@ def command(study_file, out_dir, sets, dry_run, fresh, resume_from, retry_failed
         check_carried(resume_from)
     if dry_run:
         _dry_run(study, jobs=jobs if jobs is not None else study.execution.jobs,
-                 executor=executor or study.execution.executor, out_dir=out_dir)
+                 executor=executor or study.execution.executor, out_dir=out_dir, resume_from=resume_from)
         return
     from invariance.study import run_study
 
@@ -55,7 +56,22 @@ def command(study_file, out_dir, sets, dry_run, fresh, resume_from, retry_failed
         sys.exit(1)
 
 
-def _dry_run(study, *, jobs: int, executor: str, out_dir: str) -> None:
+def _finished_runs(runs, folders, eval_hash: str) -> dict[str, str]:
+    """run_id -> the folder that holds it completed (with these evaluation settings), for the
+    runs a real ``run`` would not redo: those in the study's output folder or carried in
+    ``--resume-from``. Reads only; a dry run writes nothing."""
+    from invariance.results.layout import run_dir
+    from invariance.results.records import COMPLETED, run_state
+
+    done: dict[str, str] = {}
+    for folder in folders:
+        for run in runs:
+            if run.run_id not in done and run_state(run_dir(folder, run.run_id), eval_hash, verify=False) == COMPLETED:
+                done[run.run_id] = str(folder)
+    return done
+
+
+def _dry_run(study, *, jobs: int, executor: str, out_dir: str, resume_from: str | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -67,18 +83,25 @@ def _dry_run(study, *, jobs: int, executor: str, out_dir: str) -> None:
     context = build_context(study)
     runs = expand_runs(study, context.dataset.fingerprint(), n_total=len(context.dataset.y_train))
     estimate = estimate_study(runs, context)
+    folders = [f"{out_dir}/{study.name}"] + ([resume_from] if resume_from is not None else [])
+    done = _finished_runs(runs, folders, context.eval_hash)
     table = Table(title=f"study {study.name}: {len(runs)} runs (dry run: nothing is written)")
     for col in ("#", "run_id", "model", "augmentation", "n_train", "seed", "est. s"):
         table.add_column(col, justify="right" if col in ("#", "n_train", "seed", "est. s") else "left")
     for run, seconds in zip(runs, estimate.per_run):
         table.add_row(str(run.index), run.run_id, escape(run.label), escape(run.augmentation_label),
-                      "all" if run.n_train is None else str(run.n_train), str(run.seed), f"{seconds:.0f}")
+                      "all" if run.n_train is None else str(run.n_train), str(run.seed),
+                      "finished" if run.run_id in done else f"{seconds:.0f}")
     # Piped output (a log, a test) gets the table's natural width instead of 80 columns.
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
     parallel = jobs if executor == "local" else 1
-    total = estimate.total_seconds / max(1, parallel)
-    console.print(f"{len(runs)} runs; estimated time {_duration(total)}"
+    left = sum(seconds for run, seconds in zip(runs, estimate.per_run) if run.run_id not in done)
+    total = left / max(1, parallel)
+    where = " and ".join(f"{n} in {escape(folder)}" for folder, n in
+                         sorted(Counter(done.values()).items(), key=lambda kv: folders.index(kv[0])))
+    finished = f"{len(done)} finished ({where}), {len(runs) - len(done)} left; " if done else ""
+    console.print(f"{len(runs)} runs; {finished}estimated time {_duration(total)}"
                   + (f" with --jobs {parallel}" if parallel > 1 else "")
                   + f" ({estimate.basis}). Results would go to {out_dir}/{study.name}/.")
 
