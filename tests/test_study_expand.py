@@ -88,14 +88,22 @@ def test_step_budget_sets_epochs_per_size():
         expand_runs(study, FP)
 
 
+def _first_id(model, **train):
+    study = tiny_study(models=[model], n_train=[100], seeds=[0], train={"epochs": 1, "batch_size": 50, **train})
+    return expand_runs(load_study(study), FP)[0]
+
+
 def test_run_id_is_stable_across_added_train_options():
-    # The id of this run before decay_passes existed: finished folders must keep their ids.
-    study = tiny_study(models=["cnn_pool"], n_train=[100], seeds=[0])
-    assert expand_runs(load_study(study), FP)[0].run_id == "c70bfc1b6e44"
-    for option in _added_train_options():
-        assert expand_runs(load_study(study), FP)[0].run_id != \
-            expand_runs(load_study(tiny_study(models=["cnn_pool"], n_train=[100], seeds=[0],
-                                              train={"epochs": 1, "batch_size": 50, option: 70})), FP)[0].run_id
+    # The id of this run before decay_passes and precise_bn existed: finished folders keep their ids.
+    assert _first_id("cnn_pool").run_id == "c70bfc1b6e44"
+    bn = {"preset": "cnn_pool", "batch_norm": True}
+    for option in _added_train_options():  # each one, set, retrains a model it can affect
+        assert _first_id(bn).run_id != _first_id(bn, **{option: 70}).run_id, option
+    # precise_bn cannot change a model without batch norm: its id stays whatever the value
+    assert _first_id("cnn_pool", precise_bn=70).run_id == _first_id("cnn_pool", precise_bn=0).run_id == "c70bfc1b6e44"
+    # with batch norm, the default (on) is a new id, and precise_bn: 0 hashes as before it existed
+    assert "precise_bn" in _first_id(bn).to_dict()["train"]
+    assert "precise_bn" not in _first_id(bn, precise_bn=0).to_dict()["train"]
 
 
 def _added_train_options():

@@ -41,6 +41,7 @@ BAD = [
     ({"val_fraction": 0.9}, "train.val_fraction", "between 0.0 and 0.5"),
     ({"val_fraction": 0.0, "early_stopping": 3}, "train.early_stopping", "validation split"),
     ({"min_epoch_steps": 0}, "train.min_epoch_steps", "between 1 and 100000"),
+    ({"precise_bn": -1}, "train.precise_bn", "between 0 and 10000000"),
     ({"epoch": 3}, "train.epoch", "allowed keys are optimizer, learning_rate"),
     ([1, 2], "train", "mapping"),
 ]

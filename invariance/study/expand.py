@@ -267,19 +267,28 @@ class RunSpec:
                 "augmentation_label": self.augmentation_label, "train_label": self.train_label, **out}
 
 
-#: Training options added after run ids were fixed, with the default that leaves training as it
-#: was. A run that keeps such a default trains exactly as before, so the option is hashed only
-#: when set: finished run folders (and the committed references) keep their ids.
-_ADDED_TRAIN_OPTIONS: dict[str, Any] = {"decay_passes": None}
+#: Training options added after run ids were fixed, with the value that leaves training as it
+#: was. A run that keeps such a value trains exactly as before, so the option is hashed only
+#: when it differs: finished run folders (and the committed references) keep their ids.
+_ADDED_TRAIN_OPTIONS: dict[str, Any] = {"decay_passes": None, "precise_bn": 0}
+#: Added options that cannot change some models' training, by the model's resolved fields: a
+#: model without batch norm trains the same whatever ``precise_bn`` says, so it keeps its id.
+_INERT_FOR: dict[str, Any] = {"precise_bn": lambda model: not model.get("batch_norm", False)}
+
+
+def _trains_as_before(option: str, value: Any, model: Any) -> bool:
+    if option not in _ADDED_TRAIN_OPTIONS:
+        return False
+    inert = _INERT_FOR.get(option)
+    return value == _ADDED_TRAIN_OPTIONS[option] or (inert is not None and isinstance(model, dict) and inert(model))
 
 
 def identity(*, model, augmentation, train, n_train, seed, dataset_fingerprint) -> dict[str, Any]:
     """The plain data a run id hashes: fully resolved specs (defaults filled in) and the data."""
-    train_data = to_dict(train)
+    train_data, model_data = to_dict(train), to_dict(model)
     if isinstance(train_data, dict):
-        train_data = {k: v for k, v in train_data.items()
-                      if not (k in _ADDED_TRAIN_OPTIONS and v == _ADDED_TRAIN_OPTIONS[k])}
-    return {"version": RUN_ID_VERSION, "dataset": dataset_fingerprint, "model": to_dict(model),
+        train_data = {k: v for k, v in train_data.items() if not _trains_as_before(k, v, model_data)}
+    return {"version": RUN_ID_VERSION, "dataset": dataset_fingerprint, "model": model_data,
             "augmentation": to_dict(augmentation), "train": train_data, "n_train": n_train, "seed": seed}
 
 

@@ -87,6 +87,13 @@ class TrainSpec:
             epochs, and every epoch costs a ``fit`` call, a validation pass and a backup (a
             fixed cost that dwarfs 2 steps of a small model), while the warm-up of one epoch
             would be 2 steps long. Schedules and patience count in steps either way.
+        precise_bn: How many training images (all of them when fewer) every batch-norm
+            layer's statistics are recomputed over, with the weights fixed, after each epoch's
+            last step and so before its validation (:mod:`invariance.training.batch_norm`);
+            0 keeps Keras's running averages. With them a 40 px GAP CNN scored 0.63 in
+            inference mode where its weights were worth 0.88, and its validation accuracy
+            jumped between 0.2 and 0.7 from epoch to epoch. A model without batch norm
+            trains the same either way.
     """
 
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
@@ -108,6 +115,7 @@ class TrainSpec:
     stop_after: float = 0.5
     val_fraction: float = 0.1
     min_epoch_steps: int = 1
+    precise_bn: int = 4096
 
     def __post_init__(self):
         if not self.learning_rate > 0 or self.learning_rate > 10:
@@ -133,6 +141,7 @@ class TrainSpec:
         in_range("stop_after", self.stop_after, 0.0, 1.0)
         in_range("val_fraction", self.val_fraction, 0.0, 0.5)
         in_range("min_epoch_steps", self.min_epoch_steps, 1, 100000)
+        in_range("precise_bn", self.precise_bn, 0, 10_000_000)
         if self.early_stopping is not None and self.val_fraction == 0:
             raise SpecError("early_stopping", "needs a validation split (val_fraction > 0); set early_stopping: null to train without one", self.early_stopping)
 

@@ -37,7 +37,9 @@ from invariance.augment import execution_path, resolve_augmentation
 from invariance.augment.labels import augmentation_label
 from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
+from invariance.data import to_float
 from invariance.seeding import check_seed, derive_seed, make_rng
+from invariance.training.batch_norm import batch_norm_layers, recalibrate_batch_norm
 from invariance.training.budget import epoch_passes, steps_per_epoch
 from invariance.training.callbacks import Divergence, EpochProgress, quiet_retracing
 from invariance.training.evaluation import EVAL_BATCH, final_metrics, run_metrics
@@ -53,7 +55,7 @@ from invariance.training.stopping import new_best, plateaued, stop_fields, updat
 # Keys of spec.json that define a run; the rest (labels, resolved path) is for readers.
 _SPEC_KEYS = ("model", "dataset", "n_train", "train", "augmentation", "seed")
 # Salts that keep the per-purpose seed streams apart.
-_ORDER, _STATE, _AUGMENT = 1, 2, 3
+_ORDER, _STATE, _AUGMENT, _PRECISE_BN = 1, 2, 3, 4
 
 
 def enable_determinism(seed: int) -> None:
@@ -306,6 +308,7 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
     if verbose:
         callbacks.append(EpochProgress(plan.max_epochs, verbose))
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
+    bn_images = _precise_bn_images(model, arrays, tspec, seed=seed)
     n_fit = len(arrays.y_fit)
     for epoch in range(state.start, plan.max_epochs):
         if plateaued(state.best, plan.patience_epochs, epochs_done=epoch, earliest=plan.earliest_stop_epochs):
@@ -317,10 +320,16 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
                            fit_tensors=fit_tensors)
         # shuffle=False: `order` is the epoch's seeded order (Keras would reshuffle the batches
         # of a PyDataset with Python's global random state, which a resumed run does not share).
-        fit = train_model.fit(**data, epochs=epoch + 1, initial_epoch=epoch, validation_data=validation,
-                              validation_batch_size=validation_batch, shuffle=False, verbose=0,
+        fit = train_model.fit(**data, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
                               callbacks=callbacks)
         logs = {k: float(v[-1]) for k, v in fit.history.items()}
+        # Validation follows the epoch here, not inside fit: first the batch-norm statistics are
+        # recomputed for the weights the epoch ended with (on JAX, fit holds the variables
+        # until it returns, so no callback can do it in between).
+        if bn_images is not None:
+            recalibrate_batch_norm(model, bn_images, batch_size=EVAL_BATCH)
+        if validation is not None:
+            logs.update(_validate(train_model, validation, validation_batch, verbose=verbose))
         row = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
                "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
                "learning_rate": float(keras.ops.convert_to_numpy(train_model.optimizer.learning_rate)),
@@ -337,6 +346,30 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
             # before them redoes that one epoch (identically) from the previous backup.
             run.write_history(history_frame(state.rows))
             run.save_backup(train_model, epoch=epoch + 1, best=state.best, best_model=model if improved else None)
+
+
+def _precise_bn_images(model: keras.Model, arrays: RunArrays, tspec: TrainSpec, *, seed: int) -> np.ndarray | None:
+    """The images each epoch's batch-norm statistics are recomputed over: a seeded, fixed set of
+    the fit images, unaugmented, as at inference (None for a model without batch norm, or with
+    ``precise_bn: 0``)."""
+    if not tspec.precise_bn or not batch_norm_layers(model):
+        return None
+    n_fit = len(arrays.y_fit)
+    chosen = np.sort(make_rng(derive_seed(seed, _PRECISE_BN)).permutation(n_fit)[:tspec.precise_bn])
+    images = arrays.x_fit[chosen]
+    return to_float(images) if images.dtype == np.uint8 else images  # the albumentations path keeps uint8
+
+
+def _validate(train_model: keras.Model, validation: Any, batch_size: int | None, *, verbose: int) -> dict[str, float]:
+    """``val_loss`` and ``val_accuracy`` of the model as it is now (dropout and augmentation off)."""
+    if isinstance(validation, tuple):
+        scores = train_model.evaluate(*validation, batch_size=batch_size, verbose=0, return_dict=True)
+    else:
+        scores = train_model.evaluate(validation, verbose=0, return_dict=True)
+    out = {"val_loss": float(scores["loss"]), "val_accuracy": float(scores["accuracy"])}
+    if verbose:
+        print(f"  val_loss {out['val_loss']:.4f} - val_accuracy {out['val_accuracy']:.4f}", flush=True)
+    return out
 
 
 def _validation_feed(arrays: RunArrays, tspec: TrainSpec, *, feed: str) -> tuple[Any, Any, int | None]:
