@@ -109,3 +109,29 @@ def test_a_trained_batch_norm_model_keeps_the_statistics_of_its_fit_images(augme
                                rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(first.moving_variance), out.var(axis=(0, 1, 2)),
                                rtol=1e-3, atol=1e-7)
+
+
+def test_an_epoch_end_callback_sees_the_recomputed_statistics_and_the_validation():
+    from invariance.data import load_dataset, to_float
+    from invariance.training import train
+    from invariance.training.run_data import split_run
+    from invariance.training.spec import TrainSpec
+
+    data = load_dataset("fashion_mnist_mini")
+    tspec = {"epochs": 2, "batch_size": 32, "precise_bn": 1000}  # more than the 180 fit images: all of them
+    x_fit = to_float(data.x_train[split_run(data, 200, TrainSpec(**tspec), seed=3).fit_idx])
+    seen = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            bn = batch_norm_layers(self.model)[0]
+            first = keras.Model(self.model.layers[-1].input, bn.input)  # the zoo model inside the training model
+            out = keras.ops.convert_to_numpy(first(x_fit, training=False))
+            gap = np.abs(keras.ops.convert_to_numpy(bn.moving_mean) - out.mean(axis=(0, 1, 2))).max()
+            seen.append((epoch, sorted(logs), gap))
+
+    spec = {"preset": "cnn_pool", "channels": 4, "dense_units": 16, "batch_norm": True}
+    train(spec, data, n_train=200, train=tspec, seed=3, verbose=0, callbacks=(Spy(),))
+    assert [epoch for epoch, _, _ in seen] == [0, 1]
+    assert all({"val_loss", "val_accuracy", "loss", "accuracy"} <= set(keys) for _, keys, _ in seen)
+    assert all(gap < 1e-5 for _, _, gap in seen), seen

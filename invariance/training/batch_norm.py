@@ -22,6 +22,16 @@ from typing import Iterator
 import keras
 import numpy as np
 
+from invariance.seeding import derive_seed, make_rng
+
+_SALT = 4  # keeps this seed stream apart from the trainer's data order, state and augmentation
+
+
+def precise_bn_indices(n_fit: int, *, count: int, seed: int) -> np.ndarray:
+    """The fit images a run's statistics are recomputed over: ``count`` of them (all when fewer),
+    a seeded choice that stays the same for every epoch of the run, in ascending order."""
+    return np.sort(make_rng(derive_seed(seed, _SALT)).permutation(n_fit)[:count])
+
 
 def batch_norm_layers(model: keras.layers.Layer) -> list[keras.layers.BatchNormalization]:
     """Every batch-norm layer of ``model``, nested models included, in layer order."""

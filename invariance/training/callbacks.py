@@ -36,6 +36,44 @@ class Divergence(keras.callbacks.TerminateOnNaN):
             self.model.stop_training = True
 
 
+class EpochEndAfterValidation(keras.callbacks.Callback):
+    """Passes every hook of ``callbacks`` through ``fit`` but ``on_epoch_end``, which the trainer
+    sends with :meth:`epoch_end` once the epoch is done: after it has recomputed the batch-norm
+    statistics and validated (outside ``fit``), with the validation logs, as Keras would. So a
+    callback that scores the model at the end of an epoch scores the model the run keeps."""
+
+    def __init__(self, callbacks):
+        super().__init__()
+        self.callbacks = list(callbacks)
+
+    def set_model(self, model):
+        super().set_model(model)
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        for callback in self.callbacks:
+            callback.set_params(params)
+
+    def epoch_end(self, epoch: int, logs: dict) -> None:
+        for callback in self.callbacks:
+            callback.on_epoch_end(epoch, logs)
+
+
+def _passed_through(hook: str):
+    def forward(self, *args, **kwargs):
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args, **kwargs)
+    forward.__name__ = hook
+    return forward
+
+
+for _hook in ("on_train_begin", "on_train_end", "on_epoch_begin", "on_train_batch_begin", "on_train_batch_end",
+              "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end"):
+    setattr(EpochEndAfterValidation, _hook, _passed_through(_hook))
+
+
 class EpochProgress(keras.callbacks.ProgbarLogger):
     """Keras' progress bar, counting epochs over the whole run rather than one fit call."""
 

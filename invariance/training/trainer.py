@@ -39,9 +39,9 @@ from invariance.config import to_dict
 from invariance.errors import InvarianceError, SpecError
 from invariance.data import to_float
 from invariance.seeding import check_seed, derive_seed, make_rng
-from invariance.training.batch_norm import batch_norm_layers, recalibrate_batch_norm
+from invariance.training.batch_norm import batch_norm_layers, precise_bn_indices, recalibrate_batch_norm
 from invariance.training.budget import epoch_passes, steps_per_epoch
-from invariance.training.callbacks import Divergence, EpochProgress, quiet_retracing
+from invariance.training.callbacks import Divergence, EpochEndAfterValidation, EpochProgress, quiet_retracing
 from invariance.training.evaluation import EVAL_BATCH, final_metrics, run_metrics
 from invariance.training.feed import DeviceBatches, default_feed, to_device
 from invariance.training.optimizer import make_optimizer
@@ -55,7 +55,7 @@ from invariance.training.stopping import new_best, plateaued, stop_fields, updat
 # Keys of spec.json that define a run; the rest (labels, resolved path) is for readers.
 _SPEC_KEYS = ("model", "dataset", "n_train", "train", "augmentation", "seed")
 # Salts that keep the per-purpose seed streams apart.
-_ORDER, _STATE, _AUGMENT, _PRECISE_BN = 1, 2, 3, 4
+_ORDER, _STATE, _AUGMENT = 1, 2, 3  # 4: invariance.training.batch_norm
 
 
 def enable_determinism(seed: int) -> None:
@@ -171,7 +171,9 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
         callbacks: Extra Keras callbacks for every epoch's ``fit`` call (each epoch is one
             call), e.g. to score the test set after each epoch; they must not change the
-            training, or a resumed run would differ from an uninterrupted one.
+            training, or a resumed run would differ from an uninterrupted one. Their
+            ``on_epoch_end`` comes once the epoch is validated, after its batch-norm statistics
+            are recomputed, with ``val_loss`` and ``val_accuracy`` in its logs.
 
     Returns:
         A :class:`TrainResult`. Divergence (a non-finite loss) gives status ``failed``
@@ -304,9 +306,8 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
     """Trains epoch by epoch from ``state.start``, with a backup after each epoch but the last;
     stops early, or at the first non-finite loss (``state.status`` then says ``failed``)."""
     guard = Divergence()
-    callbacks: list[keras.callbacks.Callback] = [guard, *extra]
-    if verbose:
-        callbacks.append(EpochProgress(plan.max_epochs, verbose))
+    later = EpochEndAfterValidation([*extra, *([EpochProgress(plan.max_epochs, verbose)] if verbose else [])])
+    callbacks: list[keras.callbacks.Callback] = [guard, later]
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
     bn_images = _precise_bn_images(model, arrays, tspec, seed=seed)
     n_fit = len(arrays.y_fit)
@@ -329,7 +330,8 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
         if bn_images is not None:
             recalibrate_batch_norm(model, bn_images, batch_size=EVAL_BATCH)
         if validation is not None:
-            logs.update(_validate(train_model, validation, validation_batch, verbose=verbose))
+            logs.update(_validate(train_model, validation, validation_batch))
+        later.epoch_end(epoch, logs)
         row = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
                "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
                "learning_rate": float(keras.ops.convert_to_numpy(train_model.optimizer.learning_rate)),
@@ -354,22 +356,17 @@ def _precise_bn_images(model: keras.Model, arrays: RunArrays, tspec: TrainSpec, 
     ``precise_bn: 0``)."""
     if not tspec.precise_bn or not batch_norm_layers(model):
         return None
-    n_fit = len(arrays.y_fit)
-    chosen = np.sort(make_rng(derive_seed(seed, _PRECISE_BN)).permutation(n_fit)[:tspec.precise_bn])
-    images = arrays.x_fit[chosen]
+    images = arrays.x_fit[precise_bn_indices(len(arrays.y_fit), count=tspec.precise_bn, seed=seed)]
     return to_float(images) if images.dtype == np.uint8 else images  # the albumentations path keeps uint8
 
 
-def _validate(train_model: keras.Model, validation: Any, batch_size: int | None, *, verbose: int) -> dict[str, float]:
+def _validate(train_model: keras.Model, validation: Any, batch_size: int | None) -> dict[str, float]:
     """``val_loss`` and ``val_accuracy`` of the model as it is now (dropout and augmentation off)."""
     if isinstance(validation, tuple):
         scores = train_model.evaluate(*validation, batch_size=batch_size, verbose=0, return_dict=True)
     else:
         scores = train_model.evaluate(validation, verbose=0, return_dict=True)
-    out = {"val_loss": float(scores["loss"]), "val_accuracy": float(scores["accuracy"])}
-    if verbose:
-        print(f"  val_loss {out['val_loss']:.4f} - val_accuracy {out['val_accuracy']:.4f}", flush=True)
-    return out
+    return {"val_loss": float(scores["loss"]), "val_accuracy": float(scores["accuracy"])}
 
 
 def _validation_feed(arrays: RunArrays, tspec: TrainSpec, *, feed: str) -> tuple[Any, Any, int | None]:
