@@ -1,7 +1,7 @@
 """What Keras's running batch-norm averages cost a finished study: each saved model's test
 accuracy as it was kept, against the same weights with precise statistics.
 
-    python benchmarks/precise_bn.py results/data_hunger_cpu [more study folders] [--out FILE.csv]
+    python benchmarks/precise_bn.py results/data_hunger_cpu [more study folders] [--out FOLDER]
 
 For every completed run with a saved ``model.keras`` that has batch norm, the statistics are
 recomputed (:func:`invariance.training.batch_norm.recalibrate_batch_norm`) over the images the
@@ -22,7 +22,8 @@ import invariance  # noqa: F401  (chooses the backend before keras loads)
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["study", "run_id", "model", "augmentation", "n_train", "seed", "recorded", "as_kept", "precise", "change"]
+COLUMNS = ["study", "run_id", "model", "augmentation", "n_train", "seed", "trained_git_sha", "recorded", "as_kept",
+           "precise", "change"]
 
 
 def assess_run(run: Path, *, images: int, datasets: dict) -> dict | None:
@@ -57,7 +58,8 @@ def assess_run(run: Path, *, images: int, datasets: dict) -> dict | None:
     precise = accuracy()
     return {"run_id": run.name, "model": spec.get("model_label") or spec["model"].get("preset"),
             "augmentation": spec.get("augmentation_label") or spec["augmentation"]["kind"],
-            "n_train": spec["n_train"], "seed": spec["seed"], "recorded": metrics.get("test_accuracy"),
+            "n_train": spec["n_train"], "seed": spec["seed"], "trained_git_sha": metrics.get("git_sha"),
+            "recorded": metrics.get("test_accuracy"),
             "as_kept": kept, "precise": precise, "change": precise - kept}
 
 
@@ -65,7 +67,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("studies", nargs="+", type=Path, help="study folders (results/<name>)")
     parser.add_argument("--images", type=int, default=4096, help="fit images to recompute over (default 4096)")
-    parser.add_argument("--out", type=Path, default=None, help="write the rows to this CSV")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write assessment.csv (one row per run) and manifest.json (provenance) here")
     args = parser.parse_args(argv)
     rows, datasets = [], {}
     for study in args.studies:
@@ -75,9 +78,18 @@ def main(argv=None) -> int:
                 rows.append({"study": study.name, **row})
                 print(f"{study.name} {row['model']} {row['augmentation']} n={row['n_train']} seed {row['seed']}: "
                       f"{row['as_kept']:.4f} -> {row['precise']:.4f}", flush=True)
-    table = pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=COLUMNS).drop_duplicates("run_id")  # a run kept in two worktrees
     if args.out is not None:
-        table.to_csv(args.out, index=False)
+        from datetime import datetime, timezone
+
+        from invariance.provenance import provenance
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out / "assessment.csv", index=False)
+        manifest = {"made_by": "benchmarks/precise_bn.py", "images": args.images,
+                    "studies": [str(s) for s in args.studies], "runs": len(table),
+                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "provenance": provenance()}
+        (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if len(table):
         summary = table.groupby(["study", "model", "augmentation", "n_train"], dropna=False)["change"].agg(
             ["count", "mean", "min", "max"])

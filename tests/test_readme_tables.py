@@ -90,7 +90,8 @@ def _designs(models, augs, acc):
 def _hunger(ref: Path, converged: bool) -> None:
     d = ref / "data_hunger"
     acc = {"cnn_pool": 0.80, "mlp": 0.78, "vit_tiny": 0.70, "cnn_gap": 0.60}
-    rows = [{"model": m, "augmentation": "none", "n_train": n, "seed": s, "test_accuracy": a + (n == 1000) * 0.05,
+    rows = [{"run_id": f"{m}-{n}-{s}", "model": m, "augmentation": "none", "n_train": n, "seed": s,
+             "test_accuracy": a + (n == 1000) * 0.05,
              "generalization_gap": 0.2 if m == "cnn_pool" else 0.1 + 0.01 * s}
             for m, a in acc.items() for n in (250, 1000) for s in SEEDS]
     _runs(d, rows, converged=converged)
@@ -158,6 +159,15 @@ def _reference(ref: Path, *, converged: bool = False) -> Path:
     manifest["runs_provenance"] = {"git_shas": ["0123456789abcdef"], "devices": ["cpu (2 cores, x86_64, 1 thread)"]}
     (d / "manifest.json").write_text(json.dumps(manifest))
     write_exact_reference(ref)  # known answers of its own: tests/test_exact_tables.py
+    # benchmarks/precise_bn.py on two of the cnn_gap runs at n=250 and one of two at n=1000
+    d = ref / "precise_bn"
+    d.mkdir()
+    pd.DataFrame([{"study": "data_hunger_cpu", "run_id": rid, "model": "cnn_gap", "augmentation": "none",
+                   "n_train": n, "seed": s, "as_kept": kept, "precise": kept + change, "change": change}
+                  for rid, n, s, kept, change in (("cnn_gap-250-0", 250, 0, 0.60, 0.02), ("cnn_gap-250-1", 250, 1, 0.60, 0.03),
+                                                  ("cnn_gap-1000-0", 1000, 0, 0.65, 0.005))]
+                 ).to_csv(d / "assessment.csv", index=False)
+    (d / "manifest.json").write_text(json.dumps({"images": 4096, "provenance": {"git_sha": "fedcba9876543210"}}))
     return ref
 
 
@@ -182,6 +192,9 @@ KNOWN = {  # table -> substrings its synthetic rendering must hold
                  "data ratio, 1.5× to 3.0×, lies above 1); ",
                  "| Exact invariance (APS, p4) against learned invariance | APS with circular padding and a GAP head: "
                  "circular-shift consistency 1.000 in every run (15 runs)"],
+    "batch_norm_caveat": ["over 4,096 of its fit images", "| `data_hunger` | `cnn_gap` | none | 250 | 2 of 2 | "
+                          "0.600 → 0.625 | +2.5 (+2.0 to +3.0) |", "| `data_hunger` | `cnn_gap` | none | 1,000 | 1 of 2 |",
+                          "git fedcba9876"],
     # the exact-invariance blocks, on tests/exact_reference.py's exact power laws
     "exact_invariance_shifts": ["| `max` | 86.7 ± 0.0 | 0.800 ± 0.000 | 0.900 ± 0.000 | 7.84M |",
                                 "| `aps` | 86.3 ± 0.0 | **1.000 exactly** (3 runs) |"],

@@ -4,7 +4,7 @@ Keras keeps a running average of each batch's statistics while training. When th
 move fast (a high learning rate, a few steps per epoch) that average trails the weights it is
 used with, and its last few batches make it noisy, so the model at inference is not the model
 that trained: a 40 px GAP CNN with batch norm trained to 0.95 accuracy in batch mode scored
-0.63 on the test set in inference mode, and 0.88 once its statistics were recomputed over 5,000
+0.63 on 2,000 test images in inference mode, and 0.88 once its statistics were recomputed over 5,000
 training images with the same weights. Its validation accuracy jumped between 0.2 and 0.7 from
 epoch to epoch, so early stopping picked an epoch by the noise in its statistics.
 
