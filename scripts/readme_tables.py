@@ -477,16 +477,37 @@ def _reference_of(ref: Path, run_ids: set[str]) -> dict[str, str]:
     return out
 
 
+def _trained_before_precise_bn(ref: Path) -> dict[str, list[str]]:
+    """Reference folder -> its batch-norm models' labels, for the folders trained before precise
+    batch norm: their resolved ``study.yaml`` has no ``train.precise_bn`` (or sets it to 0)."""
+    import yaml
+
+    from invariance.study import load_study
+    from invariance.study.expand import expand_entries
+
+    out = {}
+    for path in sorted(ref.glob("*/study.yaml")):
+        train = (yaml.safe_load(path.read_text()) or {}).get("train") or {}
+        if train.get("precise_bn", 0):
+            continue
+        labels = [e.label for e in expand_entries(load_study(path))["models"] if getattr(e.spec, "batch_norm", False)]
+        if labels:
+            out[path.parent.name] = labels
+    return out
+
+
 def batch_norm_caveat(ref: Path) -> str:
     """What Keras's running batch-norm averages cost the reference runs trained before precise
     batch norm: their saved models scored as kept and with recomputed statistics."""
-    path = ref / PRECISE / "assessment.csv"
-    if not path.is_file():
+    before = _trained_before_precise_bn(ref)
+    if not before:
         return ""
-    a = pd.read_csv(path, dtype={"run_id": str})
+    path = ref / PRECISE / "assessment.csv"
+    a = pd.read_csv(path, dtype={"run_id": str}) if path.is_file() else pd.DataFrame(
+        columns=["run_id", "model", "augmentation", "n_train", "as_kept", "precise", "change"])
     manifest = json.loads((ref / PRECISE / "manifest.json").read_text()) if (ref / PRECISE / "manifest.json").is_file() else {}
     a["reference"] = a["run_id"].map(_reference_of(ref, set(a["run_id"])))
-    a = a.dropna(subset=["reference"])
+    a = a[a["reference"].isin(before)]
     rows = []
     for (folder, model, aug), part in a.groupby(["reference", "model", "augmentation"], sort=False):
         every = runs(ref, folder)
@@ -498,18 +519,27 @@ def batch_norm_caveat(ref: Path) -> str:
                          f"{len(g)} of {len(total)}", f"{g['as_kept'].mean():.3f} → {g['precise'].mean():.3f}",
                          f"{num(change.mean(), 1, sign=True)} ({num(change.min(), 1, sign=True)} to "
                          f"{num(change.max(), 1, sign=True)})"])
-    images = manifest.get("images")
-    sha = (manifest.get("provenance") or {}).get("git_sha") or "not recorded"
-    return ("**Batch norm before precise statistics.** The runs below were trained before precise batch norm (`train.precise_bn`), with Keras's running "
-            "averages of the batch statistics. Recomputing the statistics of each saved model"
-            + (f" over {images:,} of its fit images" if images else "") + ", with its weights unchanged, changes "
-            "its test accuracy as shown: the part of the effect at the epoch each run kept (trained with precise "
-            "batch norm, a run may also keep another epoch). Their re-runs are pending; until then these rows, and "
-            "the comparisons that involve them, understate these models by about this much.\n\n"
-            + table(["reference", "model", "augmentation", "n_train", "saved models assessed", "test accuracy: "
-                     "kept → precise (mean)", "change, points: mean (min to max)"], rows)
-            + f"\n\n<small>`benchmarks/precise_bn.py`, git {sha[:10] + ('+dirty' if sha.endswith('+dirty') else '')}"
-              "; runs whose model was not kept are not assessed.</small>")
+    names = "; ".join(f"`{folder}` ({', '.join(f'`{m}`' for m in labels)})" for folder, labels in before.items())
+    text = ("**Batch norm before precise statistics.** These references were trained before precise batch norm "
+            f"(`train.precise_bn`), with Keras's running averages of the batch statistics, in their batch-norm "
+            f"models: {names}. Their re-runs are pending.")
+    if rows:
+        images = manifest.get("images")
+        sha = (manifest.get("provenance") or {}).get("git_sha") or "not recorded"
+        text += (" Recomputing the statistics of each saved model" + (f" over {images:,} of its fit images" if images
+                                                                       else "")
+                 + ", with its weights unchanged, changes its test accuracy as below: the part of the effect at the "
+                 "epoch each run kept (trained with precise batch norm, a run may also keep another epoch). Until "
+                 "the re-runs, these rows, and the comparisons that involve them, understate these models by about "
+                 "this much.\n\n"
+                 + table(["reference", "model", "augmentation", "n_train", "saved models assessed", "test accuracy: "
+                          "kept → precise (mean)", "change, points: mean (min to max)"], rows)
+                 + f"\n\n<small>`benchmarks/precise_bn.py`, git {sha[:10] + ('+dirty' if sha.endswith('+dirty') else '')}.</small>")
+    missing = [folder for folder in before if folder not in set(a["reference"])]
+    if missing:
+        text += ("\n\nNot assessed (their models were not kept on the machine that assessed the others): "
+                 + ", ".join(f"`{folder}`" for folder in missing) + ".")
+    return text
 
 
 # ---------------------------------------------------------------- exact invariance (scripts/exact_tables.py)
