@@ -509,11 +509,14 @@ def batch_norm_caveat(ref: Path) -> str:
     a["reference"] = a["run_id"].map(_reference_of(ref, set(a["run_id"])))
     a = a[a["reference"].isin(before)]
     rows = []
-    for (folder, model, aug), part in a.groupby(["reference", "model", "augmentation"], sort=False):
-        every = runs(ref, folder)
-        every = every[(every["model"] == model) & (every["augmentation"] == aug)]
-        for n, g in part.groupby(part["n_train"].fillna(-1), sort=True):
-            total = every[every["n_train"].fillna(-1) == n] if "n_train" in every else every
+    keys = ["model", "augmentation", "n_train"]
+    for folder, part in a.groupby("reference", sort=False):
+        every = runs(ref, folder).assign(run_id=lambda d: d["run_id"].astype(str))
+        every["n_train"] = every["n_train"].fillna(-1)
+        # the reference's own labels (the assessment reads the run folders', which may be longer)
+        part = part.drop(columns=keys).merge(every[["run_id", *keys]], on="run_id")
+        for (model, aug, n), g in part.groupby(keys, sort=True):
+            total = every[(every["model"] == model) & (every["augmentation"] == aug) & (every["n_train"] == n)]
             change = 100 * g["change"]
             rows.append([f"`{folder}`", f"`{model}`", aug, "all" if n < 0 else f"{int(n):,}",
                          f"{len(g)} of {len(total)}", f"{g['as_kept'].mean():.3f} → {g['precise'].mean():.3f}",
