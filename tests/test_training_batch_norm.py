@@ -135,3 +135,24 @@ def test_an_epoch_end_callback_sees_the_recomputed_statistics_and_the_validation
     assert [epoch for epoch, _, _ in seen] == [0, 1]
     assert all({"val_loss", "val_accuracy", "loss", "accuracy"} <= set(keys) for _, keys, _ in seen)
     assert all(gap < 1e-5 for _, _, gap in seen), seen
+
+
+def test_a_quiet_run_without_callbacks_gives_fit_only_the_async_divergence_guard(monkeypatch):
+    # Any other callback with batch hooks (the epoch-end wrapper has them) makes Keras wait for
+    # every batch, ~5% of fit's throughput on CPU: studies train quietly and must not pay it.
+    import invariance.training.trainer as trainer
+    from invariance.data import load_dataset
+    from invariance.training.callbacks import Divergence
+
+    given = []
+    real_fit = keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        given.append([type(c) for c in kwargs.get("callbacks") or []])
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    spec = {"preset": "cnn_pool", "channels": 4, "dense_units": 16, "batch_norm": True}
+    trainer.train(spec, load_dataset("fashion_mnist_mini"), n_train=100, train={"epochs": 1, "batch_size": 32},
+                  seed=0, verbose=0)
+    assert given == [[Divergence]] and Divergence.async_safe

@@ -36,8 +36,8 @@ import pandas as pd
 from invariance.augment import execution_path, resolve_augmentation
 from invariance.augment.labels import augmentation_label
 from invariance.config import to_dict
-from invariance.errors import InvarianceError, SpecError
 from invariance.data import to_float
+from invariance.errors import InvarianceError, SpecError
 from invariance.seeding import check_seed, derive_seed, make_rng
 from invariance.training.batch_norm import batch_norm_layers, precise_bn_indices, recalibrate_batch_norm
 from invariance.training.budget import epoch_passes, steps_per_epoch
@@ -307,7 +307,8 @@ def _fit_epochs(state: _State, model: keras.Model, train_model: keras.Model, arr
     stops early, or at the first non-finite loss (``state.status`` then says ``failed``)."""
     guard = Divergence()
     later = EpochEndAfterValidation([*extra, *([EpochProgress(plan.max_epochs, verbose)] if verbose else [])])
-    callbacks: list[keras.callbacks.Callback] = [guard, later]
+    # Only when it wraps something: a callback with batch hooks makes Keras wait for every batch.
+    callbacks: list[keras.callbacks.Callback] = [guard, *([later] if later.callbacks else [])]
     fit_tensors, validation, validation_batch = _validation_feed(arrays, tspec, feed=feed)
     bn_images = _precise_bn_images(model, arrays, tspec, seed=seed)
     n_fit = len(arrays.y_fit)
@@ -370,7 +371,8 @@ def _validate(train_model: keras.Model, validation: Any, batch_size: int | None)
 
 
 def _validation_feed(arrays: RunArrays, tspec: TrainSpec, *, feed: str) -> tuple[Any, Any, int | None]:
-    """(the fit images on the device or None, the validation data or None, its batch size for ``fit``)."""
+    """(the fit images on the device or None, the validation data or None, its batch size for
+    ``evaluate``: None where the data is already batched)."""
     has_val = len(arrays.y_val) > 0
     if feed == "device":  # the images go to the device once per run (see invariance.training.feed)
         fit_tensors = to_device(arrays.x_fit, arrays.y_fit)
