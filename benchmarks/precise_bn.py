@@ -19,7 +19,6 @@ from pathlib import Path
 
 import invariance  # noqa: F401  (chooses the backend before keras loads)
 
-import numpy as np
 import pandas as pd
 
 COLUMNS = ["study", "run_id", "model", "augmentation", "n_train", "seed", "trained_git_sha", "recorded", "as_kept",
@@ -32,6 +31,7 @@ def assess_run(run: Path, *, images: int, datasets: dict) -> dict | None:
 
     from invariance.data import load_dataset, to_float
     from invariance.training.batch_norm import batch_norm_layers, precise_bn_indices, recalibrate_batch_norm
+    from invariance.training.evaluation import evaluate_arrays
     from invariance.training.run_data import split_run
     from invariance.training.spec import resolve_train_spec
 
@@ -48,8 +48,8 @@ def assess_run(run: Path, *, images: int, datasets: dict) -> dict | None:
     data = datasets[key]
     x_test, y_test = to_float(data.x_test), data.y_test
 
-    def accuracy() -> float:
-        return float((np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1) == y_test).mean())
+    def accuracy() -> float:  # as the trainer scores test_accuracy
+        return evaluate_arrays(model, x_test, y_test)[1]
 
     kept = accuracy()
     split = split_run(data, spec["n_train"], resolve_train_spec(spec["train"]), seed=spec["seed"])
