@@ -137,9 +137,10 @@ def test_dry_run_counts_the_finished_runs_and_estimates_only_the_rest(machines, 
 
     carried = dry("--out", str(out), "--resume-from", str(root / "pack"))
     assert f"3 runs; 2 finished (2 in {root / 'pack'}), 1 left; estimated time" in carried
-    assert carried.count("finished") == 1 + 2  # the summary, and the two runs' rows
+    assert "scaled to the 2 finished run(s), which took" in carried  # the machine's own pace
+    assert carried.count("finished") == 1 + 2 + 1  # the summary, the two runs' rows, the basis
     assert not out.exists()  # a dry run writes nothing
     done_here = dry("--out", str(root / "b"))
     assert f"3 runs; 3 finished (3 in {root / 'b' / 'carry'}), 0 left; estimated time 0 s" in done_here
     nothing = dry("--out", str(out))
-    assert "3 runs; estimated time" in nothing and "finished" not in nothing
+    assert "3 runs; estimated time" in nothing and "finished" not in nothing and "scaled" not in nothing

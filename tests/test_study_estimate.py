@@ -108,3 +108,15 @@ def test_estimate_study_uses_the_table_for_measured_models():
                 pairs=points * 100))
     old = E.estimate_study(runs, context, cost=E.DEFAULT_COST)  # constants alone, as before
     assert old.basis == E.DEFAULT_COST.basis
+
+
+def test_calibrate_scales_each_model_by_its_own_finished_runs_else_by_all_of_them():
+    est = E.Estimate(per_run=[10.0, 10.0, 20.0, 30.0, 40.0, 50.0], total_seconds=160.0, basis="table")
+    models = ["a", "a", "b", "b", "c", "c"]
+    out = E.calibrate(est, models, {0: 30.0, 2: 30.0, 3: None})  # a took 3x, b 1.5x; c has none
+    pooled = (30.0 + 30.0) / (10.0 + 20.0)
+    assert out.per_run == pytest.approx([30.0, 30.0, 30.0, 45.0, 40.0 * pooled, 50.0 * pooled])
+    assert out.total_seconds == pytest.approx(sum(out.per_run))
+    assert out.basis == ("table; scaled to the 2 finished run(s), which took 2.00x their estimate "
+                         "(2 model(s) by their own runs)")
+    assert E.calibrate(est, models, {}) is est and E.calibrate(est, models, {1: 0.0, 2: None}) is est

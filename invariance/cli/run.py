@@ -56,18 +56,20 @@ def command(study_file, out_dir, sets, dry_run, fresh, resume_from, retry_failed
         sys.exit(1)
 
 
-def _finished_runs(runs, folders, eval_hash: str) -> dict[str, str]:
-    """run_id -> the folder that holds it completed (with these evaluation settings), for the
-    runs a real ``run`` would not redo: those in the study's output folder or carried in
-    ``--resume-from``. Reads only; a dry run writes nothing."""
+def _finished_runs(runs, folders, eval_hash: str) -> dict[str, tuple[str, float | None]]:
+    """run_id -> (the folder that holds it completed with these evaluation settings, the seconds
+    it took), for the runs a real ``run`` would not redo: those in the study's output folder or
+    carried in ``--resume-from``. Reads only; a dry run writes nothing."""
     from invariance.results.layout import run_dir
     from invariance.results.records import COMPLETED, run_state
 
-    done: dict[str, str] = {}
+    done: dict[str, tuple[str, float | None]] = {}
     for folder in folders:
         for run in runs:
-            if run.run_id not in done and run_state(run_dir(folder, run.run_id), eval_hash, verify=False) == COMPLETED:
-                done[run.run_id] = str(folder)
+            path = run_dir(folder, run.run_id)
+            if run.run_id not in done and run_state(path, eval_hash, verify=False) == COMPLETED:
+                seconds = (path.read_record() or {}).get("seconds")
+                done[run.run_id] = (str(folder), float(seconds) if isinstance(seconds, (int, float)) else None)
     return done
 
 
@@ -76,15 +78,16 @@ def _dry_run(study, *, jobs: int, executor: str, out_dir: str, resume_from: str 
     from rich.markup import escape
     from rich.table import Table
 
-    from invariance.study.estimate import estimate_study
+    from invariance.study.estimate import calibrate, estimate_study
     from invariance.study.expand import expand_runs
     from invariance.study.context import build_context
 
     context = build_context(study)
     runs = expand_runs(study, context.dataset.fingerprint(), n_total=len(context.dataset.y_train))
-    estimate = estimate_study(runs, context)
     folders = [f"{out_dir}/{study.name}"] + ([resume_from] if resume_from is not None else [])
     done = _finished_runs(runs, folders, context.eval_hash)
+    estimate = calibrate(estimate_study(runs, context), [run.model_label for run in runs],
+                         {i: done[run.run_id][1] for i, run in enumerate(runs) if run.run_id in done})
     table = Table(title=f"study {study.name}: {len(runs)} runs (dry run: nothing is written)")
     for col in ("#", "run_id", "model", "augmentation", "n_train", "seed", "est. s"):
         table.add_column(col, justify="right" if col in ("#", "n_train", "seed", "est. s") else "left")
@@ -99,7 +102,8 @@ def _dry_run(study, *, jobs: int, executor: str, out_dir: str, resume_from: str 
     left = sum(seconds for run, seconds in zip(runs, estimate.per_run) if run.run_id not in done)
     total = left / max(1, parallel)
     where = " and ".join(f"{n} in {escape(folder)}" for folder, n in
-                         sorted(Counter(done.values()).items(), key=lambda kv: folders.index(kv[0])))
+                         sorted(Counter(folder for folder, _ in done.values()).items(),
+                                key=lambda kv: folders.index(kv[0])))
     finished = f"{len(done)} finished ({where}), {len(runs) - len(done)} left; " if done else ""
     console.print(f"{len(runs)} runs; {finished}estimated time {_duration(total)}"
                   + (f" with --jobs {parallel}" if parallel > 1 else "")

@@ -310,6 +310,40 @@ def estimate_study(runs, context, *, cost: CostModel | None = None, table: CostT
     return Estimate(per_run=per_run, total_seconds=float(sum(per_run)), basis=basis)
 
 
+def calibrate(estimate: Estimate, models: list[str], measured: Mapping[int, float]) -> Estimate:
+    """``estimate`` rescaled to the times of runs that have already finished.
+
+    A cost model is measured once, on one machine, one thread count and one load; a study's own
+    finished runs say how fast this machine is running it now. Each run is scaled by
+    ``sum(measured) / sum(estimated)`` over the finished runs of its own model, or over all the
+    finished runs when its model has none (a ratio of sums, so the total is what it gets right).
+
+    Args:
+        estimate: From :func:`estimate_study`.
+        models: Each run's model label, in the same order.
+        measured: Run index -> seconds that run took (its record's ``seconds``); runs with
+            no positive time are ignored.
+
+    Returns:
+        A new :class:`Estimate` (the finished runs keep their measured seconds), or
+        ``estimate`` itself when nothing was measured.
+    """
+    seen = {i: float(s) for i, s in measured.items() if s and float(s) > 0 and estimate.per_run[i] > 0}
+    if not seen:
+        return estimate
+
+    def ratio(indices) -> float:
+        return sum(seen[i] for i in indices) / sum(estimate.per_run[i] for i in indices)
+
+    pooled = ratio(seen)
+    by_model = {m: ratio([i for i in seen if models[i] == m]) for m in {models[i] for i in seen}}
+    per_run = [seen[i] if i in seen else seconds * by_model.get(models[i], pooled)
+               for i, seconds in enumerate(estimate.per_run)]
+    basis = (f"{estimate.basis}; scaled to the {len(seen)} finished run(s), which took {pooled:.2f}x "
+             "their estimate" + (f" ({len(by_model)} model(s) by their own runs)" if len(by_model) > 1 else ""))
+    return Estimate(per_run=per_run, total_seconds=float(sum(per_run)), basis=basis)
+
+
 def model_macs(spec: Any, dataset) -> float:
     """Multiply-accumulates per image of the model ``spec`` on ``dataset``'s images.
 
