@@ -14,9 +14,12 @@ MAX, BLUR, APS, APS_BLUR, P4 = ("cnn_aps[pooling=max]", "cnn_aps[pooling=blur]",
                                "p4cnn[padding=circular]")
 # (model, augmentation) -> curve (a, b, c) of test error and of rotated error against n_fit, measures at 16000
 CURVES = {(MAX, "none"): ((0.10, 4.0, 0.5), (0.50, 4.0, 0.5)), (APS, "none"): ((0.10, 4.4, 0.5), (0.50, 4.0, 0.5)),
-          (MAX, "rotate"): ((0.14, 4.0, 0.5), (0.15, 10.0, 0.5)), (P4, "none"): ((0.12, 4.0, 0.5), (0.15, 5.0, 0.5))}
+          (MAX, "rotate"): ((0.14, 4.0, 0.5), (0.15, 10.0, 0.5)), (P4, "rotate"): ((0.12, 4.0, 0.5), (0.15, 5.0, 0.5))}
 ONLY_AT_16K = [(BLUR, "none"), (APS_BLUR, "none"), (MAX, "shift"), (BLUR, "shift"), (APS, "shift"),
-               (APS_BLUR, "shift"), (P4, "rotate")]
+               (APS_BLUR, "shift"), (P4, "none")]
+# the curves of the cells measured at 16000 only, where they are not their model's "none" curve:
+# p4 without augmentation is exact at the quarter turns only, so its rotated error stays high
+OWN_CURVES = {(P4, "none"): ((0.11, 4.0, 0.5), (0.40, 6.0, 0.5))}
 CIRCULAR = {MAX: 0.80, BLUR: 0.85, APS: 1.0, APS_BLUR: 1.0, P4: 0.90}
 PAIRS = {MAX: 0.90, BLUR: 0.92, APS: 0.95, APS_BLUR: 0.96, P4: 0.90}
 QUARTER = {(MAX, "none"): 0.30, (MAX, "rotate"): 0.80, (P4, "none"): 1.0, (P4, "rotate"): 1.0}
@@ -36,7 +39,7 @@ def write_exact_reference(root: Path) -> Path:
     cells = [(m, a, n) for (m, a) in CURVES for n in SIZES] + [(m, a, 16000) for m, a in ONLY_AT_16K]
     runs, inv = [], []
     for i, (model, aug, n) in enumerate(cells):
-        test_curve, rot_curve = CURVES.get((model, aug), CURVES[(MAX if model != P4 else P4, "none")])
+        test_curve, rot_curve = CURVES.get((model, aug)) or OWN_CURVES.get((model, aug)) or CURVES[(MAX, "none")]
         n_fit = int(n * 0.9)
         for seed in SEEDS:
             run_id = f"r{i}s{seed}"
