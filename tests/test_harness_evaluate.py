@@ -117,6 +117,27 @@ def test_batched_path_matches_a_per_point_loop(data, cnn):
     assert _value(frame, "walk", "mac") == pytest.approx(M.mac(walk), abs=1e-6)
 
 
+def test_a_sweep_or_grid_with_its_own_fill_equals_evaluating_it_alone_with_that_fill(data, cnn):
+    x, y = data
+    mixed = evaluate(cnn, x, y, fill="wrap", batch_size=7,
+                     sweeps={"dx": [-3, 0, 3], "angle": {"values": [0, 45, 90], "fill": "constant"}},
+                     grids={"g": {"dx": [-3, 3], "angle": [0, 45], "fill": "constant"}, "h": {"dx": [3], "dy": [2]}})
+    alone = pd.concat([evaluate(cnn, x, y, fill="wrap", sweeps={"dx": [-3, 0, 3]}, grids={"h": {"dx": [3], "dy": [2]}}),
+                       evaluate(cnn, x, y, fill="constant", sweeps={"angle": [0, 45, 90]},
+                                grids={"g": {"dx": [-3, 3], "angle": [0, 45]}})])
+    key = ["sweep", "dx", "dy", "angle", "scale", "metric"]
+    moved = alone[alone["sweep"] != "clean"]
+    pd.testing.assert_frame_equal(mixed[mixed["sweep"] != "clean"].sort_values(key).reset_index(drop=True),
+                                  moved.sort_values(key).reset_index(drop=True), atol=1e-6)
+    assert mixed.attrs["sweep_fills"] == {"angle": "constant", "g": "constant"}
+    # the same point under two fills is two measurements: dx = 3 wraps in the dx sweep, zero-fills in g
+    wrapped, zero = (_reference_outputs(cnn, x, [[3, 0, 0, 1]], fill=f)[:, 0] for f in ("wrap", "constant"))
+    assert not np.allclose(wrapped, zero)  # the fills differ here, so the test can fail
+    assert _value(mixed, "dx", "kl", dx=3.0) != _value(mixed, "g", "kl", dx=3.0, angle=0.0)
+    assert _value(mixed, "g", "accuracy", dx=3.0, angle=0.0) == M.accuracy(zero, y)
+    assert _value(mixed, "dx", "accuracy", dx=3.0) == M.accuracy(wrapped, y)
+
+
 def test_results_do_not_depend_on_batch_size(data, cnn):
     x, y = data
     kw = dict(sweeps={"angle": [-20, 20]}, grids={"g": {"dx": [-1, 1], "dy": [-1, 1]}}, random_k=3, walks=2)
@@ -256,6 +277,10 @@ def test_uint8_images_equal_their_float_version(data, cnn):
     ({"random_k": {"k": 2, "lims": {}}}, SpecError, "random_k.lims: is not a known key"),
     ({"walks": -1}, SpecError, "walks.steps"),
     ({"fill": "zeros"}, SpecError, "fill: must be one of"),
+    ({"sweeps": {"angle": {"values": [0, 45], "fill": "zeros"}}}, SpecError, "sweeps.angle.fill: must be one of"),
+    ({"sweeps": {"angle": {"vals": [0, 45]}}}, SpecError, "sweeps.angle: must be values .* or a mapping with 'values'"),
+    ({"grids": {"g": {"dx": [1], "fill": "zeros"}}}, SpecError, "grids.g.fill: must be one of"),
+    ({"grids": {"g": {"fill": "wrap"}}}, SpecError, "grids.g: must be a non-empty mapping of axis"),
     ({"interpolation": "cubic"}, SpecError, "interpolation: must be one of"),
     ({"batch_size": 0}, SpecError, "batch_size"),
     ({"seed": 1.5}, SpecError, "seed: must be an integer"),

@@ -17,6 +17,17 @@ def test_evaluation_spec_keeps_the_written_form_and_the_resolved_one():
     assert parse_spec(EvaluationSpec, to_dict(spec)) == spec
 
 
+def test_a_sweep_and_a_grid_may_name_their_own_fill():
+    written = {"fill": "wrap", "sweeps": {"dx": "-1:1:1", "angle": {"values": "0:90:45", "fill": "constant"}},
+               "grids": {"m": {"dx": [0, 2], "angle": 45, "fill": "constant"}}}
+    spec = parse_spec(EvaluationSpec, written)
+    assert spec.resolved_sweeps == (Sweep("dx", (-1.0, 0.0, 1.0)), Sweep("angle", (0.0, 45.0, 90.0), fill="constant"))
+    assert spec.resolved_grids == (Grid("m", (("dx", (0.0, 2.0)), ("angle", (45.0,))), fill="constant"),)
+    assert to_dict(spec)["sweeps"] == written["sweeps"] and parse_spec(EvaluationSpec, to_dict(spec)) == spec
+    # a spec without its own fills writes as before, so studies that do not use them keep their eval hash
+    assert to_dict(parse_spec(EvaluationSpec, {"sweeps": {"dx": "-1:1:1"}}))["sweeps"] == {"dx": "-1:1:1"}
+
+
 def test_evaluation_spec_without_sweeps_passes_none():
     kwargs = EvaluationSpec().evaluate_kwargs()
     assert kwargs["sweeps"] is None and kwargs["grids"] is None

@@ -144,3 +144,12 @@ def test_dry_run_counts_the_finished_runs_and_estimates_only_the_rest(machines, 
     assert f"3 runs; 3 finished (3 in {root / 'b' / 'carry'}), 0 left; estimated time 0 s" in done_here
     nothing = dry("--out", str(out))
     assert "3 runs; estimated time" in nothing and "finished" not in nothing and "scaled" not in nothing
+    # other evaluation settings: the output folder's runs are evaluated again from their models,
+    # the carried records (no models) are trained again, and the dry run says which
+    other = ("--set", "evaluate.samples=40")
+    here = dry("--out", str(root / "b"), *other)
+    assert ("3 runs; 3 finished under other evaluation settings (1 to re-evaluate from their saved models, "
+            "2 to train again (no saved model)); estimated time") in here  # b trained one, carried two
+    assert here.count("(re-evaluate)") == 1
+    carried_other = dry("--out", str(out), "--resume-from", str(root / "pack"), *other)
+    assert "3 runs; 2 finished under other evaluation settings (2 to train again (no saved model)); " in carried_other

@@ -68,9 +68,46 @@ def _finished_runs(runs, folders, eval_hash: str) -> dict[str, tuple[str, float 
         for run in runs:
             path = run_dir(folder, run.run_id)
             if run.run_id not in done and run_state(path, eval_hash, verify=False) == COMPLETED:
-                seconds = (path.read_record() or {}).get("seconds")
-                done[run.run_id] = (str(folder), float(seconds) if isinstance(seconds, (int, float)) else None)
+                done[run.run_id] = (str(folder), _run_seconds(path.read_record() or {}))
     return done
+
+
+def _evaluated_otherwise(runs, folders, done) -> tuple[dict[str, float], int, dict[str, float | None]]:
+    """The runs not in ``done`` that some folder holds completed under other evaluation settings:
+    (run_id -> the seconds of its last evaluation, for those the output folder ``folders[0]``
+    holds with their saved model, which a real ``run`` evaluates again; how many others, which it
+    trains again: a carried record has no model; run_id -> what each of them took)."""
+    from invariance.results.layout import run_dir
+    from invariance.results.records import COMPLETED
+
+    again: dict[str, float] = {}
+    took: dict[str, float | None] = {}
+    retrain = 0
+    for run in runs:
+        if run.run_id in done:
+            continue
+        for i, folder in enumerate(folders):
+            path = run_dir(folder, run.run_id)
+            record = path.read_record() or {}
+            if record.get("status") == COMPLETED:
+                took[run.run_id] = _run_seconds(record)
+                if i == 0 and path.model.is_file():
+                    seconds = record.get("eval_seconds")
+                    again[run.run_id] = float(seconds) if isinstance(seconds, (int, float)) else 0.0
+                else:
+                    retrain += 1
+                break
+    return again, retrain, took
+
+
+def _run_seconds(record) -> float | None:
+    """What a finished run cost: its training and its evaluation. Not the record's ``seconds``,
+    which for a run re-evaluated from its saved model is the re-evaluation alone."""
+    train, evaluation = record.get("train_seconds"), record.get("eval_seconds")
+    if isinstance(train, (int, float)):
+        return float(train) + (float(evaluation) if isinstance(evaluation, (int, float)) else 0.0)
+    seconds = record.get("seconds")
+    return float(seconds) if isinstance(seconds, (int, float)) else None
 
 
 def _dry_run(study, *, jobs: int, executor: str, out_dir: str, resume_from: str | None = None) -> None:
@@ -86,25 +123,34 @@ def _dry_run(study, *, jobs: int, executor: str, out_dir: str, resume_from: str 
     runs = expand_runs(study, context.dataset.fingerprint(), n_total=len(context.dataset.y_train))
     folders = [f"{out_dir}/{study.name}"] + ([resume_from] if resume_from is not None else [])
     done = _finished_runs(runs, folders, context.eval_hash)
+    again, retrain, took = _evaluated_otherwise(runs, folders, done)
+    took.update({run_id: seconds for run_id, (_, seconds) in done.items()})
     estimate = calibrate(estimate_study(runs, context), [run.model_label for run in runs],
-                         {i: done[run.run_id][1] for i, run in enumerate(runs) if run.run_id in done})
+                         {i: took[run.run_id] for i, run in enumerate(runs) if run.run_id in took})
     table = Table(title=f"study {study.name}: {len(runs)} runs (dry run: nothing is written)")
     for col in ("#", "run_id", "model", "augmentation", "n_train", "seed", "est. s"):
         table.add_column(col, justify="right" if col in ("#", "n_train", "seed", "est. s") else "left")
     for run, seconds in zip(runs, estimate.per_run):
         table.add_row(str(run.index), run.run_id, escape(run.label), escape(run.augmentation_label),
                       "all" if run.n_train is None else str(run.n_train), str(run.seed),
-                      "finished" if run.run_id in done else f"{seconds:.0f}")
+                      "finished" if run.run_id in done else
+                      f"{again[run.run_id]:.0f} (re-evaluate)" if run.run_id in again else f"{seconds:.0f}")
     # Piped output (a log, a test) gets the table's natural width instead of 80 columns.
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
     parallel = jobs if executor == "local" else 1
-    left = sum(seconds for run, seconds in zip(runs, estimate.per_run) if run.run_id not in done)
+    left = sum(again.get(run.run_id, seconds) for run, seconds in zip(runs, estimate.per_run)
+               if run.run_id not in done)
     total = left / max(1, parallel)
     where = " and ".join(f"{n} in {escape(folder)}" for folder, n in
                          sorted(Counter(folder for folder, _ in done.values()).items(),
                                 key=lambda kv: folders.index(kv[0])))
     finished = f"{len(done)} finished ({where}), {len(runs) - len(done)} left; " if done else ""
+    if again or retrain:
+        finished += (f"{len(again) + retrain} finished under other evaluation settings ("
+                     + ", ".join(part for part in (f"{len(again)} to re-evaluate from their saved models" if again
+                                                   else "", f"{retrain} to train again (no saved model)" if retrain
+                                                   else "") if part) + "); ")
     console.print(f"{len(runs)} runs; {finished}estimated time {_duration(total)}"
                   + (f" with --jobs {parallel}" if parallel > 1 else "")
                   + f" ({estimate.basis}). Results would go to {out_dir}/{study.name}/.")

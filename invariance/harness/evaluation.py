@@ -96,15 +96,18 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
             ``Normalization`` adapted on 0..255 pixels) is detected and fed 0..255.
         x: Images (N, H, W, C), float in [0, 1] or uint8 (divided by 255).
         y: Integer labels (N,).
-        sweeps: ``{axis: values}`` (e.g. ``{"dx": "-8:8:1", "angle": [-10, 0, 10]}``) or Sweeps.
-        grids: ``{name: {axis: values}}`` (e.g. ``{"translation_map": {"dx": "-6:6:1", "dy": "-6:6:1"}}``).
+        sweeps: ``{axis: values}`` (e.g. ``{"dx": "-8:8:1", "angle": [-10, 0, 10]}``) or Sweeps. A
+            sweep may take its own fill: ``{"angle": {"values": "0:345:15", "fill": "constant"}}``.
+        grids: ``{name: {axis: values}}`` (e.g. ``{"translation_map": {"dx": "-6:6:1", "dy": "-6:6:1"}}``),
+            with an optional ``"fill"`` key of its own.
         random_k: ``{"k": 10, "limits": {"dx": 3, "dy": 3, "angle": 30}}``, an int k, or a RandomKSpec.
         walks: The number of 1-px diagonal steps, ``{"steps": n}`` or a WalkSpec.
         metrics: Point metrics, from ``accuracy, consistency, consistency_correct, kl,
             embedding_cosine, embedding_distance`` (see :mod:`invariance.harness.metrics`).
             ``mean_consistency`` and ``mean_consistency_correct`` rows come with every sweep
             and grid whatever is asked here.
-        fill: ``constant`` (zeros), ``wrap``, ``reflect`` or ``nearest``.
+        fill: ``constant`` (zeros), ``wrap``, ``reflect`` or ``nearest``: of every sweep and grid
+            that does not name its own, and of the walk and the random-k draws.
         interpolation: ``bilinear`` or ``nearest``.
         batch_size: (image, point) pairs per forward pass.
         embedding_layer: Layer whose output the embedding metrics compare; by default the
@@ -149,7 +152,12 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
 
     point_sets = [s.points() for s in sweep_list] + [g.points() for g in grid_list]
     walk_points = walk_spec.points() if walk_spec else np.zeros((0, 4))
-    unique, inverse = _pool_points(point_sets + [walk_points])
+    # A point is computed once per fill: the fill modes in use, the evaluation's first (index 0)
+    set_fills = [s.fill or fill for s in (*sweep_list, *grid_list)]
+    fill_modes = list(dict.fromkeys([fill, *set_fills]))
+    unique, inverse = _pool_points(point_sets + [walk_points],
+                                   [fill_modes.index(f) for f in set_fills] + [0])
+    unique, unique_fill = unique[:, :4], unique[:, 4].astype(np.int64)
     is_identity = np.all(unique == np.asarray(IDENTITY), axis=1)
     random_points = random_spec.points(n, seed) if random_spec else np.zeros((n, 0, 4))
     pair_points = pair_spec.points(n, seed).reshape(n, -1, 4) if pair_spec else np.zeros((n, 0, 4))
@@ -167,10 +175,17 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
             stats.track_walk(inverse[offsets[-1]:])
         for u in np.flatnonzero(is_identity):
             stats.add(np.arange(n), np.full(n, u), clean.outputs, clean.embeddings)
-        computed = np.flatnonzero(~is_identity)
-        if len(computed):
+        for code, mode in enumerate(fill_modes):
+            computed = np.flatnonzero(~is_identity & (unique_fill == code))
+            if not len(computed):
+                continue
             table = keras_transforms(unique[computed], height=height, width=width)
-            runner.product(table, lambda img, col, out, emb: stats.add(img, computed[col], out, emb))
+            fill_runner = runner if code == 0 else _Runner(
+                Inference(model, embedding=wants_embedding, embedding_layer=embedding_layer, fill=mode,
+                          interpolation=interpolation, input_scale=scale), x, y, batch_size=runner.batch_size,
+                tick=tick)
+            fill_runner.product(table, lambda img, col, out, emb, computed=computed:
+                                stats.add(img, computed[col], out, emb))
         draws_correct = None
         if random_spec:
             draws_correct = runner.per_image(random_points, clean)
@@ -206,6 +221,8 @@ def evaluate(model: Any, x: Any, y: Any, *, sweeps: Any = None, grids: Any = Non
         eq = equivariance_error(model, x[:EQUIVARIANCE_SAMPLES], batch_size=min(batch_size, 256), input_scale=scale)
         frame = pd.concat([frame, eq], ignore_index=True)
     frame.attrs.update({"fill": fill, "interpolation": interpolation, "seed": seed, "samples": n,
+                        "sweep_fills": {t.name: t.fill for t in (*sweep_list, *grid_list)
+                                        if t.fill is not None and t.fill != fill},
                         "shift_pairs_fill": pair_spec.fill if pair_spec else None,
                         "embedding_layer": inference.embedding_name,
                         "outputs": "logits" if inference.from_logits else "probabilities",
@@ -372,11 +389,14 @@ class _PointStats:
         return float(self.sums[name][point] / count) if count else float("nan")
 
 
-def _pool_points(point_sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Unique points over all sets, and each set's rows as indices into them (concatenated)."""
-    stacked = np.concatenate([p.reshape(-1, 4) for p in point_sets]) if point_sets else np.zeros((0, 4))
+def _pool_points(point_sets: list[np.ndarray], fill_codes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (point, fill code) rows over all sets, (U, 5), and each set's rows as indices into
+    them (concatenated): the same point under two fills is two rows."""
+    stacked = [np.column_stack([p.reshape(-1, 4), np.full(len(p.reshape(-1, 4)), code)])
+               for p, code in zip(point_sets, fill_codes)]
+    stacked = np.concatenate(stacked) if stacked else np.zeros((0, 5))
     if len(stacked) == 0:
-        return np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+        return np.zeros((0, 5)), np.zeros(0, dtype=np.int64)
     unique, inverse = np.unique(stacked + 0.0, axis=0, return_inverse=True)
     return unique, inverse.reshape(-1)
 

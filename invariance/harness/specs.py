@@ -31,10 +31,19 @@ RESERVED_NAMES = ("clean", "random_k", "walk", "equivariance", "shift_pairs")
 
 @dataclass(frozen=True)
 class Sweep:
-    """One axis varied with the others at identity. Its rows carry ``sweep = axis``."""
+    """One axis varied with the others at identity. Its rows carry ``sweep = axis``.
+
+    ``fill`` overrides the evaluation's fill for this sweep alone (None: the evaluation's), so
+    one evaluation can shift with wrap-around and rotate on a zero-filled canvas.
+    """
 
     axis: str
     values: tuple[float, ...]
+    fill: str | None = None
+
+    def __post_init__(self):
+        if self.fill is not None:
+            check_fill(self.fill, field=f"sweeps.{self.axis}.fill")
 
     @property
     def name(self) -> str:
@@ -47,10 +56,15 @@ class Sweep:
 
 @dataclass(frozen=True)
 class Grid:
-    """The product of several axes, named (e.g. ``translation_map``)."""
+    """The product of several axes, named (e.g. ``translation_map``); ``fill`` as for :class:`Sweep`."""
 
     name: str
     axes: tuple[tuple[str, tuple[float, ...]], ...]
+    fill: str | None = None
+
+    def __post_init__(self):
+        if self.fill is not None:
+            check_fill(self.fill, field=f"grids.{self.name}.fill")
 
     def points(self) -> np.ndarray:
         """float64 (prod of axis lengths, 4), the last axis varying fastest."""
@@ -99,8 +113,13 @@ class WalkSpec:
         return diagonal_walk(self.steps)
 
 
+SWEEP_KEYS = ("values", "fill")
+"""The keys of a sweep written as a mapping: ``{angle: {values: '0:345:15', fill: constant}}``."""
+
+
 def resolve_sweeps(obj: Any, *, field: str = "sweeps") -> tuple[Sweep, ...]:
-    """Sweeps from ``None``, ``{axis: values}``, a :class:`Sweep` or a list of them."""
+    """Sweeps from ``None``, ``{axis: values}``, ``{axis: {values, fill}}``, a :class:`Sweep`
+    or a list of them."""
     if obj is None:
         return ()
     if isinstance(obj, Sweep):
@@ -108,8 +127,17 @@ def resolve_sweeps(obj: Any, *, field: str = "sweeps") -> tuple[Sweep, ...]:
     if isinstance(obj, Mapping):
         out = []
         for axis, values in obj.items():
-            check_axis_name(axis, field=f"{field}.{axis}")
-            out.append(Sweep(axis, tuple(parse_axis_values(axis, values, field=f"{field}.{axis}").tolist())))
+            sub = f"{field}.{axis}"
+            check_axis_name(axis, field=sub)
+            sweep_fill = None
+            if isinstance(values, Mapping):
+                if "values" not in values or set(values) - set(SWEEP_KEYS):
+                    raise SpecError(sub, "must be values (e.g. '-8:8:1') or a mapping with 'values' and optionally "
+                                         "'fill' (constant, wrap, reflect or nearest)", dict(values))
+                if values.get("fill") is not None:
+                    sweep_fill = check_fill(values["fill"], field=f"{sub}.fill")
+                values = values["values"]
+            out.append(Sweep(axis, tuple(parse_axis_values(axis, values, field=sub).tolist()), fill=sweep_fill))
         return tuple(out)
     if isinstance(obj, (list, tuple)) and all(isinstance(s, Sweep) for s in obj):
         axes = [s.axis for s in obj]
@@ -130,11 +158,14 @@ def resolve_grids(obj: Any, *, field: str = "grids") -> tuple[Grid, ...]:
         for name, axes in obj.items():
             sub = f"{field}.{name}"
             _check_name(name, field=sub)
-            if not isinstance(axes, Mapping) or not axes:
-                raise SpecError(sub, "must be a non-empty mapping of axis (dx, dy, angle, scale) to values", axes)
+            if not isinstance(axes, Mapping) or not {a for a in axes if a != "fill"}:
+                raise SpecError(sub, "must be a non-empty mapping of axis (dx, dy, angle, scale) to values, "
+                                     "and optionally 'fill'", axes)
+            grid_fill = check_fill(axes["fill"], field=f"{sub}.fill") if axes.get("fill") is not None else None
             resolved = tuple((check_axis_name(a, field=f"{sub}.{a}"),
-                              tuple(parse_axis_values(a, v, field=f"{sub}.{a}").tolist())) for a, v in axes.items())
-            grid = Grid(str(name), resolved)
+                              tuple(parse_axis_values(a, v, field=f"{sub}.{a}").tolist()))
+                             for a, v in axes.items() if a != "fill")
+            grid = Grid(str(name), resolved, fill=grid_fill)
             grid.points()  # checks the total size now, not in the middle of a run
             out.append(grid)
         return tuple(out)

@@ -203,9 +203,12 @@ def _plan_examples(tables: StudyTables, inv: pd.DataFrame, inputs: FigureInputs)
         yield Planned("examples", "Example transforms", "", _raise(f"study.yaml: {err}"))
         return
     images = inputs.examples
-    fill, interpolation = evaluation.fill, evaluation.interpolation
+    interpolation = evaluation.interpolation
+    own_fill = {t.name: t.fill for t in (*evaluation.resolved_sweeps, *evaluation.resolved_grids) if t.fill}
     for sweep, pts in points.items():
-        def draw(sweep=sweep, pts=pts):
+        fill = own_fill.get(sweep, evaluation.fill)
+
+        def draw(sweep=sweep, pts=pts, fill=fill):
             if images is None:
                 raise MissingDataError(inputs.examples_missing)
             return P.plot_example_strip(images.x, pts, labels=images.y, class_names=images.class_names, fill=fill,

@@ -23,8 +23,8 @@ A study is one mapping (usually YAML)::
       fill: constant
       interpolation: bilinear
       metrics: [accuracy, consistency, kl]
-      sweeps: {dx: -8:8:1, angle: -45:45:5, scale: 0.6:1.4:0.1}
-      grids: {translation_map: {dx: -6:6:1, dy: -6:6:1}}
+      sweeps: {dx: -8:8:1, angle: -45:45:5, scale: 0.6:1.4:0.1}   # or {angle: {values: ..., fill: wrap}}
+      grids: {translation_map: {dx: -6:6:1, dy: -6:6:1}}            # a grid may also name its fill
       random_k: {k: 10, limits: {dx: 3, dy: 3, angle: 30}}   # or just 10
       walks: 8                          # 1-px diagonal walk of 8 steps
       equivariance: false
