@@ -33,15 +33,17 @@ def test_per_run_measures(exact, ref):
     assert row["rotated_accuracy"] == pytest.approx(1 - err((0.40, 6.0, 0.5), 14400))
     assert df.loc[(P4, "rotate", 500, 2), "rotated_accuracy"] == pytest.approx(1 - err((0.15, 5.0, 0.5), 450))
     assert df.loc[(MAX, "shift", 16000, 1), "circular"] == pytest.approx(0.90)
+    assert df.loc[(MAX, "shift", 16000, 1), "zero_fill"] == pytest.approx(0.88)
     assert len(df) == 3 * (4 * len(SIZES) + len(ONLY_AT_16K))
 
 
 def test_shift_table_marks_exact_invariance_and_pairs_designs_with_max(exact, ref):
     text = exact.shifts(ref)
     assert "| `aps` | " in text and "**1.000 exactly** (3 runs)" in text
-    assert "| `max` | 86.7 ± 0.0 | 0.800 ± 0.000 | 0.900 ± 0.000 | 7.84M |" in text
+    assert "| `max` | 86.7 ± 0.0 | 0.800 ± 0.000 | 0.780 ± 0.000 | 0.900 ± 0.000 | 7.84M |" in text
     paired = exact.shifts_paired(ref)
-    assert "- `aps` − `max`, points: circular +20.0 (95% CI +20.0 to +20.0, 3 seeds); pairs +5.0" in paired
+    assert ("- `aps` − `max`, points: circular +20.0 (95% CI +20.0 to +20.0, 3 seeds); zero fill +18.0 (95% CI +18.0 "
+            "to +18.0, 3 seeds); pairs +5.0") in paired
     assert "- shift augmentation, `max`: circular +10.0 (95% CI +10.0 to +10.0, 3 seeds)" in paired
 
 

@@ -241,3 +241,11 @@ def test_cost_axis_thins_its_log_ticks_with_the_span(lo, hi, subs):
     from invariance.plots.cost import log_ticks
 
     assert log_ticks(lo, hi) == subs
+
+
+def test_a_one_axis_grid_beside_its_sweep_is_titled_by_its_name(t):
+    # e.g. the exact-invariance study's dx sweep (wrap-around) and dx_zero_fill grid (black canvas)
+    dx = t.inv[t.inv["sweep"] == "dx"].assign(sweep="dx_zero_fill")
+    fig = P.plot_invariance_curves(pd.concat([t.inv, dx]), sweeps=["dx", "dx_zero_fill"], palette=t.pal)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["horizontal shift", "horizontal shift (dx_zero_fill)"]

@@ -66,8 +66,9 @@ def plot_invariance_curves(table: pd.DataFrame, *, sweeps: Sequence[str] | None 
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
             ax.set_xlabel(AXIS_LABELS.get(axis, axis) if i == len(metrics) - 1 else "")
             ax.set_ylabel(METRIC_LABELS.get(metric, metric) if j == 0 else "")
-            if i == 0:
-                ax.set_title(f"{SWEEP_TITLES.get(axis, sweep)}")
+            if i == 0:  # a one-axis grid is named by the user; its name tells it from the sweep
+                what = SWEEP_TITLES.get(axis, sweep)
+                ax.set_title(what if sweep == axis or sweep == what else f"{what} ({sweep})")
     where = f"n_train = {n:,}, " if n is not None else ""
     title_figure(fig, title, f"{where}{style.band_words(rows)}")
     model_aug_legend(axes[0, -1], models=models, palette=palette, augmentations=augs, dashes=dashes)
