@@ -77,7 +77,9 @@ def test_verdict_says_exact_and_the_direction_with_its_interval(exact, ref):
     text = exact.verdict(ref)
     assert "circular-shift consistency **1.000 in every run** (15 runs)" in text
     assert "quarter-turn consistency **1.000 in every run** (15 runs)" in text
-    assert "built in (p4) − learned (plain + rotate): **lower**" in text
+    assert "Built in (p4, no augmentation) − learned (plain + rotate): **lower**" in text
+    assert ("p4 − plain, both trained with rotation augmentation (Cohen & Welling's direction: p4 higher): "
+            "**reproduced** (+4.2 (95% CI +4.2 to +4.2, 3 seeds))") in text
 
 
 def test_verdict_names_the_runs_that_stopped_before_their_plateau(exact, ref, tmp_path):
