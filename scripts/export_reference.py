@@ -18,7 +18,9 @@ file of the checkout has uncommitted changes (``git status --porcelain --untrack
 the same rule that makes a manifest's SHA ``+dirty``: the summaries are computed by code in
 this tree), and when the study's ``manifest.json`` or any run's ``metrics.json`` has a git
 SHA that is missing or ends in ``+dirty`` (the runs were made from uncommitted code). Commit,
-re-run the study from the clean checkout (``--fresh``) and export again.
+re-run the study from the clean checkout (``--fresh``) and export again. It refuses, too, a study
+that has not run all the runs its manifest plans: a reference is a finished study (carry an
+unfinished one with ``invariance pack``).
 """
 from __future__ import annotations
 
@@ -147,8 +149,16 @@ def accuracy_figure(runs: pd.DataFrame, path: Path, references) -> None:
     plt.close(fig)
 
 
-class DirtyTree(Exception):
-    """The checkout or the study's recorded provenance is not clean; nothing was exported."""
+class NotExportable(Exception):
+    """The study cannot be a reference as it stands; nothing was exported."""
+
+
+class DirtyTree(NotExportable):
+    """The checkout or the study's recorded provenance is not clean."""
+
+
+class Unfinished(NotExportable):
+    """Some of the runs the study's manifest plans have not run."""
 
 
 def tradeoff_figure(folder: Path, path: Path) -> None:
@@ -203,6 +213,23 @@ def check_clean(study_dir: Path) -> None:
         listed = "\n  ".join(f"{f}: git_sha {sha!r}" for f, sha in list(bad.items())[:10])
         raise DirtyTree(f"{study_dir} was run from an uncommitted tree (git_sha must be a clean commit, "
                         f"without +dirty); re-run it from a clean checkout:\n  {listed}")
+    check_finished(study_dir)
+
+
+def check_finished(study_dir: Path) -> None:
+    """Raises Unfinished when runs.csv lacks some of the runs ``manifest.json`` plans (failed runs
+    are in runs.csv: a finished study may hold them, and its tables say so)."""
+    import json
+
+    planned = json.loads((study_dir / "manifest.json").read_text()).get("runs")
+    if not isinstance(planned, list):  # a hand-made or older manifest: nothing to check against
+        return
+    have = set(pd.read_csv(study_dir / "runs.csv", usecols=["run_id"], dtype=str)["run_id"])
+    missing = [r for r in planned if str(r) not in have]
+    if missing:
+        raise Unfinished(f"{study_dir} has run {len(planned) - len(missing)} of its {len(planned)} runs; "
+                         f"finish it (invariance run resumes it), or carry it to the next session with "
+                         f"`invariance pack {study_dir} results/reference/in_progress/{study_dir.name}`")
 
 
 def _note_runs(study_dir: Path, manifest_path: Path) -> None:
@@ -235,8 +262,8 @@ def _note_runs(study_dir: Path, manifest_path: Path) -> None:
 
 def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False,
            checked: bool = False) -> Path:
-    """Copies ``study_dir``'s compact outputs to ``out_root/<name>``; raises DirtyTree (writing
-    nothing) unless :func:`check_clean` passes (``checked``: the caller already ran it, before
+    """Copies ``study_dir``'s compact outputs to ``out_root/<name>``; raises NotExportable
+    (writing nothing) unless :func:`check_clean` passes (``checked``: the caller already ran it, before
     an earlier export in the same call changed the tree)."""
     from invariance.results import read_table
 
@@ -298,7 +325,7 @@ def main(argv=None) -> int:
     try:  # every folder is checked before any is written: the first export dirties the tree
         for study_dir in args.study_dirs:
             check_clean(study_dir)
-    except DirtyTree as exc:
+    except NotExportable as exc:
         print(f"Error: not exported: {exc}", file=sys.stderr)
         return 2
     for study_dir in args.study_dirs:

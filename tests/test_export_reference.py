@@ -159,3 +159,15 @@ def test_uncommitted_changes_in_a_real_repository(tmp_path):
     (tmp_path / "code.py").write_text("x = 2\n")
     assert uncommitted_changes(tmp_path) == [" M code.py"]
     assert uncommitted_changes(tmp_path.parent / "no-such-dir") is None
+
+
+def test_an_unfinished_study_is_refused_and_names_the_way_to_carry_it(tmp_path, export):
+    d = _study(tmp_path, "zhang2019")
+    manifest = json.loads((d / "manifest.json").read_text())
+    (d / "manifest.json").write_text(json.dumps({**manifest, "runs": ["a", "b", "c"]}))
+    with pytest.raises(export.Unfinished, match=r"has run 2 of its 3 runs.*invariance pack .*in_progress/zhang2019"):
+        export.export(d, tmp_path / "reference")
+    assert not (tmp_path / "reference").exists()
+    (d / "manifest.json").write_text(json.dumps({**manifest, "runs": ["a", "b"]}))
+    export.export(d, tmp_path / "reference")  # every planned run is in runs.csv
+
