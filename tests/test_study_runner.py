@@ -39,7 +39,7 @@ def test_layout_and_tables(done):
     # how each run ended: the convergence fields of the issue, from the trainer's metrics.json
     for column in ("epochs_run", "best_epoch", "stop_reason", "converged", "train_accuracy", "val_accuracy"):
         assert runs[column].notna().all(), column
-    assert set(runs["stop_reason"]) <= {"plateau", "cap"}
+    assert set(runs["stop_reason"]) <= {"plateau", "mid_decay", "cap"}
     assert (runs["converged"] == (runs["stop_reason"] == "plateau")).all()
     assert (runs["best_epoch"] <= runs["epochs_run"]).all()
     for run_id in runs["run_id"]:

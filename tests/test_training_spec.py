@@ -150,6 +150,21 @@ def test_plateau_counts_only_from_the_earliest_epoch():
     assert stop_fields("completed", best, patience=3, epochs_done=10, earliest=4)["converged"] is True
 
 
+def test_a_recent_plateau_high_in_the_decay_is_mid_decay_not_convergence():
+    from invariance.training.stopping import stop_fields
+
+    recent = {"epoch": 23, "val_loss": 0.81, "wait": 3}  # the 16k rotation run: best 23, stopped at 26
+    assert stop_fields("completed", recent, patience=3, epochs_done=26, earliest=26, lr_fraction=0.40) == \
+        {"stop_reason": "mid_decay", "converged": False}
+    # the same stop once the learning rate is down to a quarter of its peak, or a constant one
+    for lr in (0.25, 0.1, None):
+        assert stop_fields("completed", recent, patience=3, epochs_done=26, earliest=26, lr_fraction=lr)["converged"]
+    # a best epoch twice the patience back is overfitting, not noise: a plateau at any learning rate
+    old = {"epoch": 11, "val_loss": 0.35, "wait": 6}
+    assert stop_fields("completed", old, patience=3, epochs_done=17, earliest=4, lr_fraction=0.9) == \
+        {"stop_reason": "plateau", "converged": True}
+
+
 def test_warmup_cosine_known_answers():
     from invariance.training.schedule import learning_rate_at
 

@@ -151,7 +151,8 @@ def test_early_stopping_restores_the_best_epoch_and_survives_a_crash(data, tmp_p
     best = int(h["val_loss"].idxmin())
     assert result.metrics["epochs_run"] < 40 and result.metrics["epochs_run"] == best + 3
     assert result.metrics["best_epoch"] == best + 1
-    assert (result.metrics["stop_reason"], result.metrics["converged"]) == ("plateau", True)
+    # stopped 2 epochs after its best, early in a 40-epoch cosine: noise, not convergence
+    assert (result.metrics["stop_reason"], result.metrics["converged"]) == ("mid_decay", False)
     # the best epoch's weights, read back from the backup, not the last epoch's
     assert result.metrics["val_loss"] == pytest.approx(h["val_loss"][best], rel=1e-4)
 

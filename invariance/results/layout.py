@@ -40,7 +40,7 @@ METRIC_COLUMNS = ("test_accuracy", "train_accuracy", "val_accuracy", "params", "
                   "epochs_run", "best_epoch", "stop_reason", "converged", "n_fit")
 """What ``runs.csv`` takes from the trainer's ``metrics.json``: ``n_fit`` is the images a run
 trained on (its ``n_train`` subset less the validation split); ``stop_reason`` is ``plateau``,
-``cap`` or ``diverged`` and ``converged`` is true only for ``plateau`` (see
+``mid_decay``, ``cap`` or ``diverged`` and ``converged`` is true only for ``plateau`` (see
 :mod:`invariance.training.stopping`); the accuracies are those of the kept (best) weights."""
 RUN_COLUMNS = KEY_COLUMNS + ("status", "reason") + METRIC_COLUMNS
 """Columns of ``runs.csv``, in order."""

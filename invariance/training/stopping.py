@@ -4,14 +4,22 @@ A run ends for one of three reasons, recorded in ``metrics.json`` and ``runs.csv
 
 * ``plateau``: the validation loss did not improve by more than ``min_delta`` for
   ``early_stopping`` epochs in a row: the run converged (``converged: true``);
+* ``mid_decay``: the same, but while the learning rate was still above ``MID_DECAY_LR`` of its
+  peak and less than twice the patience after the best epoch: a validation loss that jumps
+  about while it is still falling can go ``early_stopping`` epochs without a new best, so this
+  is noise ending a run that was improving, not convergence (``converged: false``). Measured:
+  a rotation-augmented CNN stopped so at epoch 26 of a 45-epoch cosine (learning rate at 40%
+  of its peak) scored 0.722; through its whole cosine, 0.749;
 * ``cap``: it reached the epoch cap (``TrainSpec.epochs``, or the plan's default cap)
   while still improving, or without early stopping: it may not have converged;
 * ``diverged``: the loss became non-finite (the run ``failed``).
 """
 from __future__ import annotations
 
-PLATEAU, CAP, DIVERGED = "plateau", "cap", "diverged"
-STOP_REASONS = (PLATEAU, CAP, DIVERGED)
+PLATEAU, MID_DECAY, CAP, DIVERGED = "plateau", "mid_decay", "cap", "diverged"
+STOP_REASONS = (PLATEAU, MID_DECAY, CAP, DIVERGED)
+MID_DECAY_LR = 0.25
+"""A plateau while the learning rate is above this share of its peak, and recent, is ``mid_decay``."""
 
 
 def new_best() -> dict:
@@ -42,10 +50,17 @@ def plateaued(best: dict | None, patience: int | None, *, epochs_done: int | Non
 
 
 def stop_fields(status: str, best: dict | None, *, patience: int | None, epochs_done: int | None = None,
-                earliest: int = 0) -> dict:
+                earliest: int = 0, lr_fraction: float | None = None) -> dict:
     """``stop_reason`` and ``converged`` of a run that ended with ``status`` and ``best`` after
-    ``epochs_done`` epochs (a plateau counts only from ``earliest`` epochs on)."""
+    ``epochs_done`` epochs (a plateau counts only from ``earliest`` epochs on).
+
+    ``lr_fraction``: the learning rate of the last epoch over its peak, for a schedule that
+    decays (None: a constant learning rate, where a plateau is a plateau).
+    """
     if status != "completed":
         return {"stop_reason": DIVERGED, "converged": False}
-    reason = PLATEAU if plateaued(best, patience, epochs_done=epochs_done, earliest=earliest) else CAP
-    return {"stop_reason": reason, "converged": reason == PLATEAU}
+    if not plateaued(best, patience, epochs_done=epochs_done, earliest=earliest):
+        return {"stop_reason": CAP, "converged": False}
+    if lr_fraction is not None and lr_fraction > MID_DECAY_LR and best["wait"] < 2 * patience:
+        return {"stop_reason": MID_DECAY, "converged": False}
+    return {"stop_reason": PLATEAU, "converged": True}

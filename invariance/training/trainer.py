@@ -220,7 +220,7 @@ def train(model_spec: Any, dataset: Any, *, n_train: int | None = None, train: A
     metrics = run_metrics(state.status, state.reason, history, model, dataset, split, spec, path=path, feed=feed,
                           seed=seed, passes=passes)
     metrics.update(stop_fields(state.status, state.best, patience=plan.patience_epochs, epochs_done=len(history),
-                               earliest=plan.earliest_stop_epochs),
+                               earliest=plan.earliest_stop_epochs, lr_fraction=_lr_fraction(history, tspec)),
                    max_epochs=plan.max_epochs, horizon_epochs=plan.horizon_epochs)
     if state.status == "completed":
         metrics["best_epoch"] = _restore_best(state, model, run) or int(len(history))
@@ -409,6 +409,13 @@ def _track_best(state: _State, model: keras.Model, row: dict, epoch: int, *, min
         return False
     state.best_weights = model.get_weights()
     return True
+
+
+def _lr_fraction(history, tspec: TrainSpec) -> float | None:
+    """The last epoch's learning rate over the peak, for a schedule that decays (else None)."""
+    if tspec.schedule == "none" or "learning_rate" not in history or history.empty:
+        return None
+    return float(history["learning_rate"].iloc[-1]) / float(tspec.learning_rate)
 
 
 def _restore_best(state: _State, model: keras.Model, run: RunDir | None) -> int | None:
