@@ -566,6 +566,34 @@ def _exact_summary(ref: Path) -> str:
     return _exact.verdict(ref) if (ref / EXACT / "runs.csv").is_file() else "pending: " + EXACT_PENDING.strip("*")
 
 
+def early_stopping_caveat(ref: Path) -> str:
+    """The reference runs recorded as converged that today's rule reads as ``mid_decay``: early
+    stopping ended them high in the learning-rate decay, soon after their best epoch."""
+    rows = []
+    for path in sorted(ref.glob("*/runs.csv")):
+        df = runs(ref, path.parent.name)
+        if "recorded_stop_reason" not in df:
+            continue
+        late = df[(df["stop_reason"] == "mid_decay") & (df["recorded_stop_reason"] == "plateau")]
+        for (model, aug), g in late.groupby(["model", "augmentation"], sort=True):
+            total = df[(df["model"] == model) & (df["augmentation"] == aug)]
+            sizes = ", ".join("all" if pd.isna(n) else f"{int(n):,}" for n in sorted(g["n_train"].unique()))
+            rows.append([f"`{path.parent.name}`", f"`{model}`", aug, f"{len(g)} of {len(total)}", sizes,
+                         f"{g['epochs_run'].min():.0f}–{g['epochs_run'].max():.0f}",
+                         f"{g['best_epoch'].min():.0f}–{g['best_epoch'].max():.0f}"])
+    if not rows:
+        return ""
+    return ("**Early stopping at a noisy plateau.** These reference runs were recorded as converged, but early "
+            "stopping (a patience of 3 epochs) ended them while the learning rate was still above a quarter of "
+            "its peak, less than twice the patience after their best epoch: validation noise ending runs that "
+            "were still improving (`stop_reason: mid_decay`, which the trainer now records as not converged, and "
+            "which the tables here apply to these references). The exact-invariance study measured one such run "
+            "against the same run trained through its whole cosine, and trains with a patience of 10 "
+            "([the measurement](studies/exact_invariance.yaml)); these runs' re-runs are pending.\n\n"
+            + table(["reference", "model", "augmentation", "runs stopped mid-decay", "n_train", "epochs run",
+                     "best epoch"], rows))
+
+
 def _data_hunger_claims(ref: Path) -> str:
     """The data-hunger verdicts in one cell; pooling is left to the Kauderer-Abrams row it comes from."""
     return "; ".join(line[2:].rstrip(".") for line in data_hunger_verdict(ref).splitlines()
@@ -597,6 +625,7 @@ TABLES: dict[str, Renderer] = {
     "data_hunger_verdict": data_hunger_verdict,
     "verdicts": verdicts,
     "batch_norm_caveat": batch_norm_caveat,
+    "early_stopping_caveat": early_stopping_caveat,
     "engstrom2019": engstrom,
     "engstrom2019_verdict": engstrom_verdict,
     "zhang2019": zhang,

@@ -24,9 +24,46 @@ def read(ref: Path, study: str, name: str) -> pd.DataFrame:
 
 
 def runs(ref: Path, study: str) -> pd.DataFrame:
-    """The completed runs of ``runs.csv``."""
+    """The completed runs of ``runs.csv``, their ``stop_reason`` and ``converged`` read under
+    today's rule (:func:`todays_stops`)."""
     df = read(ref, study, "runs.csv")
-    return df[df["status"] == "completed"] if "status" in df else df
+    df = df[df["status"] == "completed"] if "status" in df else df
+    return todays_stops(df, ref / study / "study.yaml")
+
+
+STOP_COLUMNS = ("stop_reason", "epochs_run", "best_epoch", "n_fit")
+
+
+def todays_stops(df: pd.DataFrame, study_yaml: Path) -> pd.DataFrame:
+    """``df`` with each recorded plateau re-read by
+    :func:`invariance.training.stopping.stop_under_todays_rule`, with the train spec of the
+    study's resolved ``study.yaml``: a reference trained before ``mid_decay`` existed shows its
+    noisy mid-decay stops as not converged, like a run trained today. ``recorded_stop_reason``
+    keeps what was recorded. Unchanged when the columns, the file or a single train spec are
+    missing (a study whose ``train`` is a grid)."""
+    import yaml
+
+    from invariance.errors import InvarianceError
+    from invariance.training.spec import resolve_train_spec
+    from invariance.training.stopping import stop_under_todays_rule
+
+    if df.empty or not set(STOP_COLUMNS) <= set(df.columns) or not study_yaml.is_file():
+        return df
+    train = (yaml.safe_load(study_yaml.read_text()) or {}).get("train")
+    if not isinstance(train, dict) or any(isinstance(v, (list, dict)) for v in train.values()):
+        return df
+    try:
+        spec = resolve_train_spec(train)
+    except InvarianceError:  # a train section of options that no longer exist: as recorded
+        return df
+    df = df.copy()
+    df["recorded_stop_reason"] = df["stop_reason"]
+    for i, row in df.iterrows():
+        if row["stop_reason"] == "plateau" and all(pd.notna(row[c]) for c in STOP_COLUMNS):
+            today = stop_under_todays_rule(spec, n_fit=int(row["n_fit"]), epochs_run=int(row["epochs_run"]),
+                                           best_epoch=int(row["best_epoch"]), stop_reason="plateau")
+            df.at[i, "stop_reason"], df.at[i, "converged"] = today["stop_reason"], today["converged"]
+    return df
 
 
 def measured(ref: Path, study: str, sweep: str, metric: str) -> pd.DataFrame:

@@ -172,6 +172,16 @@ def _reference(ref: Path, *, converged: bool = False) -> Path:
                                                   ("cnn_gap-1000-0", 1000, 0, 0.65, 0.005))]
                  ).to_csv(d / "assessment.csv", index=False)
     (d / "manifest.json").write_text(json.dumps({"images": 4096, "provenance": {"git_sha": "fedcba9876543210"}}))
+    # two plateaus recorded before mid_decay existed, at 113 steps an epoch of a 5000-step cosine:
+    # stopped at epoch 26 (learning rate at 40% of its peak) 3 epochs after the best, and 15 after it
+    d = ref / "stopping"
+    d.mkdir()
+    pd.DataFrame([{"run_id": f"s{i}", "model": "cnn_pool", "augmentation": "geometric", "n_train": 16000, "seed": i,
+                   "status": "completed", "test_accuracy": 0.7, "n_fit": 14400, "epochs_run": 26, "best_epoch": best,
+                   "stop_reason": "plateau", "converged": True} for i, best in enumerate((23, 11))]
+                 ).to_csv(d / "runs.csv", index=False)
+    (d / "study.yaml").write_text("name: stopping\ndataset: fashion_mnist_mini\nmodels: [cnn_pool]\n"
+                                  "train: {batch_size: 128, decay_steps: 5000, min_epoch_steps: 50}\n")
     return ref
 
 
@@ -196,6 +206,8 @@ KNOWN = {  # table -> substrings its synthetic rendering must hold
                  "data ratio, 1.5× to 3.0×, lies above 1); ",
                  "| Exact invariance (APS, p4) against learned invariance | APS with circular padding and a GAP head: "
                  "circular-shift consistency 1.000 in every run (15 runs)"],
+    "early_stopping_caveat": ["**Early stopping at a noisy plateau.**",
+                              "| `stopping` | `cnn_pool` | geometric | 1 of 2 | 16,000 | 26–26 | 23–23 |"],
     "batch_norm_caveat": ["batch-norm models: `data_hunger` (`cnn_gap`)", "over 4,096 of its fit images", "| `data_hunger` | `cnn_gap` | none | 250 | 2 of 2 | "
                           "0.600 → 0.625 | +2.5 (+2.0 to +3.0) |", "| `data_hunger` | `cnn_gap` | none | 1,000 | 1 of 2 |",
                           "git fedcba9876"],

@@ -165,6 +165,22 @@ def test_a_recent_plateau_high_in_the_decay_is_mid_decay_not_convergence():
         {"stop_reason": "plateau", "converged": True}
 
 
+def test_recorded_plateaus_are_re_read_under_todays_rule():
+    from invariance.training.stopping import stop_under_todays_rule
+
+    spec = TrainSpec(batch_size=128, decay_steps=5000, min_epoch_steps=50)
+    # the 16k rotation run: 113 steps an epoch, stopped at epoch 26 (learning rate at 40% of peak), best 23
+    assert stop_under_todays_rule(spec, n_fit=14400, epochs_run=26, best_epoch=23, stop_reason="plateau") == \
+        {"stop_reason": "mid_decay", "converged": False}
+    # the unaugmented one, best epoch 11: overfitting, a plateau
+    assert stop_under_todays_rule(spec, n_fit=14400, epochs_run=26, best_epoch=11, stop_reason="plateau") == \
+        {"stop_reason": "plateau", "converged": True}
+    # a stop near the end of the cosine (epoch 40 of 45, the learning rate at 5% of its peak) is a plateau
+    assert stop_under_todays_rule(spec, n_fit=14400, epochs_run=40, best_epoch=37, stop_reason="plateau")["converged"]
+    assert stop_under_todays_rule(spec, n_fit=14400, epochs_run=90, best_epoch=88, stop_reason="cap") == \
+        {"stop_reason": "cap", "converged": False}
+
+
 def test_warmup_cosine_known_answers():
     from invariance.training.schedule import learning_rate_at
 

@@ -64,3 +64,30 @@ def stop_fields(status: str, best: dict | None, *, patience: int | None, epochs_
     if lr_fraction is not None and lr_fraction > MID_DECAY_LR and best["wait"] < 2 * patience:
         return {"stop_reason": MID_DECAY, "converged": False}
     return {"stop_reason": PLATEAU, "converged": True}
+
+
+def stop_under_todays_rule(spec, *, n_fit: int, epochs_run: int, best_epoch: int, stop_reason: str) -> dict:
+    """``stop_reason`` and ``converged`` of a finished run under today's rule, from what a study's
+    ``runs.csv`` recorded: a plateau recorded before ``mid_decay`` existed is re-read.
+
+    The learning rate at the stop is the ``warmup_cosine`` schedule's after ``epochs_run``
+    epochs (as the trainer's history records it); runs of other schedules, and stops other than
+    ``plateau``, keep what they recorded.
+
+    Args:
+        spec: The run's :class:`~invariance.training.spec.TrainSpec`.
+        n_fit: Images it trained on (its subset less the validation split).
+        epochs_run: Epochs it trained. best_epoch: The epoch whose weights it kept (1-based).
+        stop_reason: As recorded.
+    """
+    if stop_reason != PLATEAU or spec.schedule != "warmup_cosine" or spec.early_stopping is None:
+        return {"stop_reason": stop_reason, "converged": stop_reason == PLATEAU}
+    from invariance.training.budget import epoch_passes, steps_per_epoch
+    from invariance.training.schedule import epoch_plan, learning_rate_at
+
+    spe = steps_per_epoch(n_fit, batch_size=spec.batch_size, min_steps=spec.min_epoch_steps)
+    plan = epoch_plan(spec, steps_per_epoch=spe,
+                      passes=epoch_passes(n_fit, batch_size=spec.batch_size, min_steps=spec.min_epoch_steps))
+    lr = learning_rate_at(spec, plan, int(epochs_run) * spe) / spec.learning_rate
+    return stop_fields("completed", {"wait": int(epochs_run) - int(best_epoch)}, patience=plan.patience_epochs,
+                       lr_fraction=lr)
