@@ -275,7 +275,7 @@ def verdict(ref: Path) -> str:
 
 
 def _unconverged(ref: Path) -> str:
-    """A warning when some runs stopped before their validation plateau: the comparisons above
+    """A warning when some runs did not converge (stopped at the cap, or mid-decay): the comparisons above
     then involve under-trained models, and must say so."""
     runs = runs_of(ref, STUDY)
     if "converged" not in runs:
@@ -285,7 +285,7 @@ def _unconverged(ref: Path) -> str:
         return ""
     late = runs[~ok].groupby(["model", "augmentation"]).size()
     names = ", ".join(f"`{m}` {a} ({k})" for (m, a), k in late.items())
-    return (f" *{int((~ok).sum())} of {len(runs)} runs stopped before their validation plateau ({names}): "
+    return (f" *{int((~ok).sum())} of {len(runs)} runs did not converge ({names}): "
             "comparisons involving them are with under-trained models.*")
 
 

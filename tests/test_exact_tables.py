@@ -92,7 +92,7 @@ def test_verdict_names_the_runs_that_stopped_before_their_plateau(exact, ref, tm
     runs.loc[(runs["model"] == P4) & (runs["n_train"] == 16000) & (runs["augmentation"] == "none"), "converged"] = False
     runs.to_csv(copy / "runs.csv", index=False)
     assert exact.verdict(tmp_path).endswith(
-        f"*3 of {len(runs)} runs stopped before their validation plateau (`{P4}` none (3)): "
+        f"*3 of {len(runs)} runs did not converge (`{P4}` none (3)): "
         "comparisons involving them are with under-trained models.*")
 
 
