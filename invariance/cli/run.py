@@ -146,11 +146,10 @@ def _dry_run(study, *, jobs: int, executor: str, out_dir: str, resume_from: str 
                          sorted(Counter(folder for folder, _ in done.values()).items(),
                                 key=lambda kv: folders.index(kv[0])))
     finished = f"{len(done)} finished ({where}), {len(runs) - len(done)} left; " if done else ""
-    if again or retrain:
-        finished += (f"{len(again) + retrain} finished under other evaluation settings ("
-                     + ", ".join(part for part in (f"{len(again)} to re-evaluate from their saved models" if again
-                                                   else "", f"{retrain} to train again (no saved model)" if retrain
-                                                   else "") if part) + "); ")
+    parts = ([f"{len(again)} to re-evaluate from their saved models"] if again else []) \
+        + ([f"{retrain} to train again (no saved model)"] if retrain else [])
+    if parts:
+        finished += f"{len(again) + retrain} finished under other evaluation settings ({', '.join(parts)}); "
     console.print(f"{len(runs)} runs; {finished}estimated time {_duration(total)}"
                   + (f" with --jobs {parallel}" if parallel > 1 else "")
                   + f" ({estimate.basis}). Results would go to {out_dir}/{study.name}/.")
