@@ -8,7 +8,7 @@ import invariance.study.runner as runner
 from invariance.cli import main
 from invariance.errors import InvarianceError
 from invariance.study import run_study
-from invariance.study.carry import CARRIED_FILES, pack_runs, unpack_runs
+from invariance.study.carry import CARRIED_FILES, check_pack_dest, pack_runs, unpack_runs
 from invariance.yaml_io import dump_yaml
 from study_helpers import read_tables, tiny_study
 
@@ -153,3 +153,90 @@ def test_dry_run_counts_the_finished_runs_and_estimates_only_the_rest(machines, 
     assert here.count("(re-evaluate)") == 1
     carried_other = dry("--out", str(out), "--resume-from", str(root / "pack"), *other)
     assert "3 runs; 2 finished under other evaluation settings (2 to train again (no saved model)); " in carried_other
+
+
+def _runs_in(folder):
+    return sorted(p.name for p in (folder / "runs").iterdir())
+
+
+def test_carry_to_repacks_after_every_finished_run_and_may_be_the_resume_folder(machines, tmp_path, monkeypatch):
+    import invariance.study.carry as carry
+
+    root = machines[0]
+    pack = tmp_path / "pack"
+    shutil.copytree(root / "pack", pack)
+    seen = []
+
+    def pack_and_look(study_dir, dest):
+        done = pack_runs(study_dir, dest)
+        seen.append(_runs_in(dest))
+        return done
+
+    monkeypatch.setattr(carry, "pack_runs", pack_and_look)
+    monkeypatch.setattr(runner, "_call_report", lambda study_dir: False)
+    summary = run_study(WHOLE, out_dir=tmp_path / "c", progress=False, resume_from=pack, carry_to=pack)
+    assert summary.ok and summary.ran == 1 and summary.errors == []
+    every = _runs_in(tmp_path / "c" / "carry")
+    assert seen == [every, every]  # once when the run finished, once with the final runs.csv
+    assert len(every) == 3 and pd.read_csv(pack / "runs.csv")["status"].eq("completed").sum() == 3
+    assert not list(tmp_path.glob(".pack.*"))  # no staging folder left beside it
+
+
+def test_a_failing_pack_is_reported_and_the_runs_go_on(machines, tmp_path, monkeypatch):
+    import invariance.study.carry as carry
+
+    root = machines[0]
+    shutil.copytree(root / "a", tmp_path / "a")  # two of the three runs finished
+
+    def full(study_dir, dest):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(carry, "pack_runs", full)
+    monkeypatch.setattr(runner, "_call_report", lambda study_dir: False)
+    summary = run_study(WHOLE, out_dir=tmp_path / "a", progress=False, carry_to=tmp_path / "pack")
+    assert summary.ran == 1 and summary.completed == 3 and not summary.failed
+    assert summary.errors == [f"carry to {tmp_path / 'pack'} failed: OSError: No space left on device"]
+
+
+@pytest.mark.parametrize("where", ["holds other files", "the output folder"])
+def test_carry_to_a_folder_a_pack_may_not_replace_is_refused_before_anything_is_written(tmp_path, capsys, where):
+    study_file = tmp_path / "carry.yaml"
+    study_file.write_text(dump_yaml(FIRST))
+    out = tmp_path / "out"
+    if where == "holds other files":
+        dest = tmp_path / "reference"
+        (dest / "zhang2019").mkdir(parents=True)
+        want = "which also holds zhang2019"
+    else:
+        dest, want = out, "must lie outside the study folder"
+    with pytest.raises(SystemExit) as exit:
+        main(["run", str(study_file), "--out", str(out), "--carry-to", str(dest)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert exit.value.code == 2 and "--carry-to" in err and want in err and "Traceback" not in err
+    assert not (out / "carry").exists()
+    if where == "holds other files":
+        assert (dest / "zhang2019").is_dir()
+
+
+def test_pack_replaces_only_a_new_or_empty_folder_or_an_earlier_pack(machines, tmp_path):
+    study = machines[0] / "a" / "carry"
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other" / "zhang2019").mkdir(parents=True)
+    cases = {  # dest -> the refusal, or None when a pack may go there
+        tmp_path / "new": None,
+        tmp_path / "empty": None,
+        machines[0] / "pack": None,
+        tmp_path / "other": "which also holds zhang2019",
+        study: "must lie outside the study folder",
+        study.parent: "must lie outside the study folder",
+        study / "runs": "must lie outside the study folder",
+    }
+    for dest, refusal in cases.items():
+        if refusal is None:
+            assert check_pack_dest(dest, study_dir=study) == dest
+            continue
+        before = sorted(p.relative_to(dest) for p in dest.rglob("*"))
+        with pytest.raises(InvarianceError, match=f"pack destination: .*{refusal}"):
+            pack_runs(study, dest)
+        assert sorted(p.relative_to(dest) for p in dest.rglob("*")) == before, dest
+    assert pack_runs(study, tmp_path / "empty").taken == _runs_in(study)

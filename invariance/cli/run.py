@@ -18,6 +18,10 @@ import click
 @click.option("--resume-from", "resume_from", default=None, type=click.Path(file_okay=False),
               help="Take the finished runs of this study from a folder written by `invariance pack` "
                    "(e.g. on another machine) instead of training them.")
+@click.option("--carry-to", "carry_to", default=None, type=click.Path(file_okay=False),
+              help="After every finished run, write this study's completed runs (records, no models) "
+                   "to this folder, as `invariance pack` does: a machine that stops without warning "
+                   "leaves it current. It may be the --resume-from folder.")
 @click.option("--retry-failed", is_flag=True, help="Run again the runs that failed before.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
               help="Where runs execute (default: the study's execution.executor, else local).")
@@ -25,7 +29,8 @@ import click
               help="Parallel worker processes for the local executor.")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--quiet", is_flag=True, help="Plain log lines instead of a progress bar.")
-def command(study_file, out_dir, sets, dry_run, fresh, resume_from, retry_failed, executor, jobs, address, quiet):
+def command(study_file, out_dir, sets, dry_run, fresh, resume_from, carry_to, retry_failed, executor, jobs, address,
+            quiet):
     """Run the study in STUDY.yaml and write OUT/<name>/: runs.csv, invariance.csv, figures and a report.
 
     A rerun skips finished runs and completes interrupted ones.
@@ -43,6 +48,12 @@ def command(study_file, out_dir, sets, dry_run, fresh, resume_from, retry_failed
         from invariance.study.carry import check_carried
 
         check_carried(resume_from)
+    if carry_to is not None:
+        from pathlib import Path
+
+        from invariance.study.carry import check_pack_dest
+
+        check_pack_dest(carry_to, study_dir=Path(out_dir) / study.name, what="--carry-to")
     if dry_run:
         _dry_run(study, jobs=jobs if jobs is not None else study.execution.jobs,
                  executor=executor or study.execution.executor, out_dir=out_dir, resume_from=resume_from)
@@ -50,7 +61,7 @@ def command(study_file, out_dir, sets, dry_run, fresh, resume_from, retry_failed
     from invariance.study import run_study
 
     summary = run_study(study, out_dir=out_dir, executor=executor, jobs=jobs, address=address, fresh=fresh,
-                        quiet=quiet, retry_failed=retry_failed, resume_from=resume_from)
+                        quiet=quiet, retry_failed=retry_failed, resume_from=resume_from, carry_to=carry_to)
     _print_summary(summary)
     if not summary.ok:
         sys.exit(1)

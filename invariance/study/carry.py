@@ -6,7 +6,9 @@ run's records (``run.json``, ``spec.json``, ``metrics.json``, ``history.csv``,
 ``invariance.csv``, ``status.json``) into ``<dest>/runs/<run_id>/``: a few kilobytes per run,
 because ``model.keras`` and the resume backup stay behind. :func:`unpack_runs` puts them back
 into a study folder, so that ``invariance run STUDY.yaml --resume-from <dest>`` trains only what
-is missing and ends with the same tables as one uninterrupted run.
+is missing and ends with the same tables as one uninterrupted run. ``invariance run STUDY.yaml
+--carry-to <dest>`` packs after every finished run, so a machine that stops without warning
+leaves ``<dest>`` current to its last finished run.
 
 A carried run's ``status.json`` vouches for the files that were carried (its ``artifacts`` no
 longer name ``model.keras``) and says so under ``carried``. Without its model a run cannot be
@@ -54,13 +56,14 @@ def pack_runs(study_dir: str | os.PathLike, dest: str | os.PathLike) -> Carried:
     interruption leaves the old pack or the new one.
 
     Raises:
-        InvarianceError: when ``study_dir`` is not a study folder.
+        InvarianceError: when ``study_dir`` is not a study folder, or ``dest`` is not a folder
+            that may be replaced (:func:`check_pack_dest`).
     """
     source = Path(study_dir)
     if not (source / L.STUDY_FILE).is_file() or not (source / L.RUNS_DIR).is_dir():
         raise InvarianceError(f"study folder: expected a folder with {L.STUDY_FILE} and {L.RUNS_DIR}/ "
                               f"(as `invariance run` writes); got {str(source)!r}")
-    dest = Path(dest)
+    dest = check_pack_dest(dest, study_dir=source)
     staging = dest.with_name(f".{dest.name}.packing-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -125,6 +128,40 @@ def unpack_runs(source: str | os.PathLike, study_dir: str | os.PathLike, run_ids
         _copy_files(carried.path, here.path)
         out.taken.append(run_id)
     return out
+
+
+PACK_ENTRIES = (L.STUDY_FILE, L.MANIFEST_FILE, L.RUNS_FILE, L.RUNS_DIR)
+"""What a pack holds, and all that a folder may hold for a pack to replace it."""
+
+
+def check_pack_dest(dest: str | os.PathLike, *, study_dir: str | os.PathLike, what: str = "pack destination") -> Path:
+    """``dest`` as a Path when a pack of ``study_dir`` may be written there.
+
+    A pack replaces its destination whole, so the destination must be new, empty or an
+    earlier pack (nothing but :data:`PACK_ENTRIES`), and lie apart from the study folder: a
+    slip such as ``results/reference`` for ``results/reference/in_progress/<study>`` is refused
+    instead of deleting what that folder holds.
+
+    Raises:
+        InvarianceError: otherwise, naming ``what`` (the option or argument), the folder and
+            what is in the way.
+    """
+    dest, study = Path(dest), Path(study_dir)
+    where, source = dest.resolve(), study.resolve()
+    if where == source or source in where.parents or where in source.parents:
+        raise InvarianceError(f"{what}: must lie outside the study folder {str(study)!r} and not "
+                              f"contain it (the pack replaces it whole); got {str(dest)!r}")
+    if dest.exists() and not dest.is_dir():
+        raise InvarianceError(f"{what}: must be a folder; got {str(dest)!r}, a file")
+    if dest.is_dir():
+        other = sorted(p.name for p in dest.iterdir() if p.name not in PACK_ENTRIES)
+        if other:
+            shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
+            entries = ", ".join(PACK_ENTRIES[:-1]) + f" and {PACK_ENTRIES[-1]}/"
+            raise InvarianceError(f"{what}: must be new, empty or an earlier pack (holding only "
+                                  f"{entries}), because the pack replaces it whole; got "
+                                  f"{str(dest)!r}, which also holds {shown}")
+    return dest
 
 
 def check_carried(source: str | os.PathLike) -> Path:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import invariance.results.layout as L
+from invariance.errors import InvarianceError
 from invariance.results.records import (FAILED, PENDING, discard_for_redo, now, record_result, run_state,
                                         verify_run)
 from invariance.results.study_tables import write_study_tables as write_tables
@@ -68,7 +69,8 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
               executor: str | None = None, jobs: int | None = None, address: str | None = None,
               fresh: bool = False, quiet: bool = False, retry_failed: bool = False,
               overrides=(), progress: bool = True, post: bool = True,
-              resume_from: str | os.PathLike | None = None) -> StudySummary:
+              resume_from: str | os.PathLike | None = None,
+              carry_to: str | os.PathLike | None = None) -> StudySummary:
     """Runs every run of a study that has not finished yet, then writes the tables.
 
     Args:
@@ -87,13 +89,19 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
         resume_from: A folder of carried runs (:func:`invariance.study.carry.pack_runs`, e.g.
             from another machine): the runs of this study it holds, and this folder lacks,
             are taken instead of trained.
+        carry_to: A folder to keep a pack of this study's completed runs in
+            (:func:`invariance.study.carry.pack_runs`), rewritten after every finished run and at
+            the end, so that a machine that stops without warning leaves it current. It may be
+            ``resume_from`` itself. A failed pack does not stop the runs; it is listed in
+            ``summary.errors`` when the last one fails.
 
     Returns:
         A :class:`StudySummary`; ``summary.ok`` is False if any run failed.
 
     Raises:
         InvarianceError: on a bad study, missing data, a held lock, or an executor that
-            cannot start. Failed runs do not raise; they are listed in the summary.
+            cannot start; on a ``carry_to`` that a pack may not replace. Failed runs do not
+            raise; they are listed in the summary.
     """
     from invariance.study.executors import get_executor
     from invariance.study.loader import load_study
@@ -115,6 +123,10 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
     runs = expand_runs(study, context.dataset.fingerprint(), n_total=len(context.dataset.y_train))
 
     study_dir = Path(out_dir) / study.name
+    if carry_to is not None:
+        from invariance.study.carry import check_pack_dest
+
+        check_pack_dest(carry_to, study_dir=study_dir, what="carry_to")  # before anything is written
     study_dir.mkdir(parents=True, exist_ok=True)
     with StudyLock(study_dir):
         if fresh:
@@ -148,6 +160,22 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
 
         cache: dict[str, Any] = {}
         last_write = [time.monotonic()]
+        carry_error: list[str] = []  # the last pack's failure, if the last pack failed
+
+        def carry() -> None:
+            if carry_to is None:
+                return
+            from invariance.study.carry import pack_runs
+
+            try:
+                pack_runs(study_dir, carry_to)
+            except (OSError, InvarianceError) as err:  # the runs matter more than their pack
+                message = f"carry to {carry_to} failed: {type(err).__name__}: {err}"
+                if reporter is not None and message not in carry_error:
+                    reporter.log(message)
+                carry_error[:] = [message]
+            else:
+                carry_error.clear()
 
         def on_result(run: RunSpec, result: dict[str, Any]) -> None:
             record_result(L.run_dir(study_dir, run.run_id), result)
@@ -157,6 +185,7 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
             if time.monotonic() - last_write[0] >= TABLE_INTERVAL_S:
                 write_tables(study_dir, runs, cache=cache)
                 last_write[0] = time.monotonic()
+            carry()
             if reporter is not None:
                 reporter.run_finished(result)
 
@@ -175,6 +204,7 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
             if reporter is not None:
                 reporter.__exit__(None, None, None)
             tables = write_tables(study_dir, runs, cache=cache)
+            carry()  # with the final runs.csv
         counts = tables["counts"]
         manifest.update(finished=now(), wall_seconds=round(time.perf_counter() - start, 3), counts=counts)
         write_manifest(study_dir, manifest)
@@ -183,7 +213,8 @@ def run_study(study: StudySpec | Mapping | str | os.PathLike, *, out_dir: str | 
                                failed=tables["failed"], pending=counts["pending"], ran=len(todo),
                                skipped=finished_before, wall_seconds=0.0,
                                paths={"runs_csv": study_dir / L.RUNS_FILE,
-                                      "invariance_csv": study_dir / L.INVARIANCE_FILE}, redone=redone)
+                                      "invariance_csv": study_dir / L.INVARIANCE_FILE}, redone=redone,
+                               errors=list(carry_error))
         if post:
             _post_process(study, summary)
         summary.wall_seconds = time.perf_counter() - start
