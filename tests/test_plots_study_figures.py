@@ -30,7 +30,9 @@ def test_full_study_makes_every_supported_figure(tmp_path_factory):
         assert (study / "figures" / f"{name}.png").stat().st_size > 1000
         assert (study / "figures" / f"{name}.svg").is_file()
     assert all(f["title"] and f["caption"] for f in index["figures"])
-    assert index["skipped"] == []
+    # the mlp runs kept no model.keras: their family is named, with the reason, not silently left out
+    assert [s["name"] for s in index["skipped"]] == ["filters_mlp"]
+    assert "no mlp run has a saved model.keras" in index["skipped"][0]["reason"]
 
 
 def test_representative_runs_need_a_saved_model(tmp_path_factory):
@@ -40,6 +42,7 @@ def test_representative_runs_need_a_saved_model(tmp_path_factory):
     assert list(reps) == ["cnn_pool"]  # mlp runs have no model.keras here
     row = tables.runs[tables.runs["run_id"] == reps["cnn_pool"]].iloc[0]
     assert (row["augmentation"], row["n_train"], row["seed"]) == ("none", 8000, 0)
+    assert list(representative_runs(tables.runs, study, need_model=False)) == ["cnn_pool", "mlp"]
 
 
 def test_small_study_skips_what_its_data_cannot_support(tmp_path):

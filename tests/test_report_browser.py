@@ -60,7 +60,7 @@ def test_every_image_renders(report_html, tmp_path):
     assert int(images) == n_img >= 10
     assert int(broken) == 0
     assert all(int(w) > 300 for w in widths.split(","))
-    assert int(sections) == 6
+    assert int(sections) == 7  # with "Figures not made": the fixture's mlp runs keep no model for the filters
 
 
 def test_page_loads_offline_without_console_errors(report_html, tmp_path):

@@ -19,8 +19,10 @@ MAX_FILTER_FIGURES = 8
 EXAMPLE_IMAGES = 3
 
 
-def representative_runs(runs: pd.DataFrame, study_dir: Path, *, limit: int = MAX_FILTER_FIGURES) -> dict[str, str]:
-    """One completed run with a saved model per model family (the label before ``[``).
+def representative_runs(runs: pd.DataFrame, study_dir: Path, *, limit: int = MAX_FILTER_FIGURES,
+                        need_model: bool = True) -> dict[str, str]:
+    """One completed run per model family (the label before ``[``), with a saved model unless
+    ``need_model`` is False.
 
     Preference: no augmentation, the largest n_train, the plainest label, the smallest seed.
 
@@ -35,7 +37,8 @@ def representative_runs(runs: pd.DataFrame, study_dir: Path, *, limit: int = MAX
     done = done.assign(family=done["model"].str.split("[", n=1, regex=False).str[0],
                        _aug=(done["augmentation"] != "none").astype(int), _len=done["model"].str.len(),
                        _n=-done["n_train"].fillna(float("inf")) if "n_train" in done.columns else 0)
-    done = done[[run_dir(study_dir, r).model.is_file() for r in done["run_id"]]]
+    if need_model:
+        done = done[[run_dir(study_dir, r).model.is_file() for r in done["run_id"]]]
     out = {}
     for family, group in done.sort_values(["family", "_aug", "_n", "_len", "seed"]).groupby("family", sort=True):
         out[str(family)] = str(group.iloc[0]["run_id"])
@@ -48,15 +51,24 @@ def filter_models(tables: StudyTables) -> dict[str, FilterModel]:
     """The saved model of each family's representative run (:func:`representative_runs`), loaded.
 
     A model that fails to load keeps its place, with the error, so its figure is reported as failed.
+    A family none of whose runs kept a model (runs taken from a pack keep their records only) is
+    listed with that reason, unless no run kept one (then the figure set says so once).
     """
+    saved = representative_runs(tables.runs, tables.study_dir)
+    if not saved:
+        return {}
     out = {}
-    for family, run_id in representative_runs(tables.runs, tables.study_dir).items():
+    for family, run_id in representative_runs(tables.runs, tables.study_dir, need_model=False).items():
+        if family not in saved:
+            out[family] = FilterModel(run_id, error=f"no {family} run has a saved model.keras in this folder "
+                                                    "(a run taken from a pack brings its records, not its model)")
+            continue
         try:
             from invariance.models import load_model
 
-            out[family] = FilterModel(run_id, model=load_model(tables.run_dir(run_id).model))
+            out[family] = FilterModel(saved[family], model=load_model(tables.run_dir(saved[family]).model))
         except Exception as err:  # noqa: BLE001  one unreadable model must not lose the other figures
-            out[family] = FilterModel(run_id, error=f"failed: {type(err).__name__}: {err}")
+            out[family] = FilterModel(saved[family], error=f"failed: {type(err).__name__}: {err}")
     return out
 
 
