@@ -89,7 +89,8 @@ def effects_table(name: str, inv: pd.DataFrame) -> pd.DataFrame | None:
 
 def walk_figure(inv: pd.DataFrame, path: Path) -> bool:
     """Bars of the walk metrics (flip rate, MAC) per model and augmentation, mean ± 95% CI over
-    seeds; the study plots have no walk figure. Returns False when there are no walk rows."""
+    seeds (the fixed-seed bootstrap of the package's figures, so an export draws the same figure
+    every time); the study plots have no walk figure. Returns False when there are no walk rows."""
     walk = inv[inv["sweep"] == "walk"]
     if walk.empty:
         return False
@@ -99,16 +100,18 @@ def walk_figure(inv: pd.DataFrame, path: Path) -> bool:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    from invariance.plots.style import ci95
+
     titles = {"flip_rate": "P(top-1 changes) per 1-px diagonal step", "mac": "mean |change| of top-class probability"}
     metrics = [m for m in ("flip_rate", "mac") if m in set(walk["metric"])]
     fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4.5), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         sns.barplot(data=walk[walk["metric"] == metric], x="model", y="value", hue="augmentation",
-                    errorbar=("ci", 95), ax=ax)
+                    errorbar=ci95, ax=ax)
         ax.set_title(titles[metric], fontsize=12)
         ax.set_xlabel("model")
         ax.set_ylabel(metric.replace("_", " "))
-    fig.suptitle("1-px diagonal walks (bars: mean over seeds, whiskers: 95% CI)", fontsize=13)
+    fig.suptitle("1-px diagonal walks (bars: mean over seeds, whiskers: 95% bootstrap CI)", fontsize=13)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
@@ -130,9 +133,11 @@ def accuracy_figure(runs: pd.DataFrame, path: Path, references) -> None:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    from invariance.plots.style import ci95
+
     done = runs[runs["status"] == "completed"]
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    sns.barplot(data=done, x="model", y="test_accuracy", errorbar=("ci", 95), color="#4c72b0", ax=ax)
+    sns.barplot(data=done, x="model", y="test_accuracy", errorbar=ci95, color="#4c72b0", ax=ax)
     for low, high, label in references:
         if high is None:
             ax.axhline(low, color="#c44e52", linestyle="--", label=label)
@@ -142,7 +147,7 @@ def accuracy_figure(runs: pd.DataFrame, path: Path, references) -> None:
     ax.set_ylim(min(lows) - 0.05, 1.0)
     ax.set_xlabel("model (preset)")
     ax.set_ylabel("test accuracy (all test images)")
-    ax.set_title("Test accuracy vs the published rows (bars: mean over seeds, 95% CI)", fontsize=12)
+    ax.set_title("Test accuracy vs the published rows (bars: mean over seeds, 95% bootstrap CI)", fontsize=12)
     ax.legend(loc="lower right", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=150)

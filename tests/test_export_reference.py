@@ -171,3 +171,21 @@ def test_an_unfinished_study_is_refused_and_names_the_way_to_carry_it(tmp_path, 
     (d / "manifest.json").write_text(json.dumps({**manifest, "runs": ["a", "b"]}))
     export.export(d, tmp_path / "reference")  # every planned run is in runs.csv
 
+
+
+def test_the_export_figures_are_the_same_every_time(tmp_path, script):
+    """The walk and accuracy bars draw their whiskers with the package's fixed-seed bootstrap, not
+    seaborn's unseeded one, so re-exporting a study does not change its figures."""
+    rng = np.random.default_rng(3)
+    walk = pd.DataFrame([{"model": m, "augmentation": a, "seed": s, "sweep": "walk", "metric": metric,
+                          "value": float(rng.random())}
+                         for m in ("flat", "gap") for a in ("none", "shift") for s in range(5)
+                         for metric in ("flip_rate", "mac")])
+    runs = pd.DataFrame([{"model": m, "seed": s, "status": "completed", "test_accuracy": 0.85 + 0.05 * rng.random()}
+                         for m in ("cnn_pool", "mlp") for s in range(5)])
+    drawn = []
+    for i in range(2):
+        assert script.walk_figure(walk, tmp_path / f"walks{i}.png")
+        script.accuracy_figure(runs, tmp_path / f"accuracy{i}.png", [(0.8, 0.9, "published")])
+        drawn.append([(tmp_path / f"{name}{i}.png").read_bytes() for name in ("walks", "accuracy")])
+    assert drawn[0] == drawn[1]
