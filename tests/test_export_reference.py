@@ -172,7 +172,6 @@ def test_an_unfinished_study_is_refused_and_names_the_way_to_carry_it(tmp_path, 
     export.export(d, tmp_path / "reference")  # every planned run is in runs.csv
 
 
-
 def test_the_export_figures_are_the_same_every_time(tmp_path, script):
     """The walk and accuracy bars draw their whiskers with the package's fixed-seed bootstrap, not
     seaborn's unseeded one, so re-exporting a study does not change its figures."""
