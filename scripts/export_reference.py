@@ -20,11 +20,13 @@ this tree), and when the study's ``manifest.json`` or any run's ``metrics.json``
 SHA that is missing or ends in ``+dirty`` (the runs were made from uncommitted code). Commit,
 re-run the study from the clean checkout (``--fresh``) and export again. It refuses, too, a study
 that has not run all the runs its manifest plans: a reference is a finished study (carry an
-unfinished one with ``invariance pack``).
+unfinished one with ``invariance pack``), and a study of PER_RUN_ROWS whose invariance.csv is over
+--max-mb (its tables need every run's rows, not the seed means).
 """
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -166,6 +168,26 @@ class Unfinished(NotExportable):
     """Some of the runs the study's manifest plans have not run."""
 
 
+class TooLarge(NotExportable):
+    """The study's tables need its per-run invariance rows, which are over the size limit."""
+
+
+# Studies whose README tables and figures read every run's invariance rows (per-run quarter
+# turns, rotated accuracy): the seed-averaged invariance_points.csv written in place of a large
+# invariance.csv cannot serve them.
+PER_RUN_ROWS = {"exact_invariance": "scripts/exact_tables.py reads every run's rows"}
+
+
+def check_size(study_dir: Path, max_mb: float) -> None:
+    """Raises TooLarge when ``study_dir`` is in :data:`PER_RUN_ROWS` and its invariance.csv is over
+    ``max_mb``: exported as seed means, its tables could not be rendered."""
+    path = study_dir / "invariance.csv"
+    if study_dir.name in PER_RUN_ROWS and path.is_file() and path.stat().st_size > max_mb * 1024 * 1024:
+        raise TooLarge(f"{path} is {path.stat().st_size / 2**20:.2f} MiB, over --max-mb {max_mb:g}, and "
+                       f"{study_dir.name} needs it whole ({PER_RUN_ROWS[study_dir.name]}); "
+                       f"export it with --max-mb {math.ceil(path.stat().st_size / 2**20)}")
+
+
 def tradeoff_figure(folder: Path, path: Path) -> None:
     """The exact-invariance study's cost figure (invariance.plots.plot_tradeoff) from its
     exported tables, through scripts/exact_tables.py (which also renders its README blocks)."""
@@ -274,6 +296,7 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
 
     if not checked:
         check_clean(study_dir)
+        check_size(study_dir, max_mb)
     name = study_dir.name
     out = out_root / name
     if out.exists():
@@ -303,7 +326,7 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
     if name in ACCURACY_REFERENCES:
         accuracy_figure(read_table(study_dir / "runs.csv"), out / "figures" / "test_accuracy.png",
                         ACCURACY_REFERENCES[name])
-    if name == "exact_invariance" and (out / "invariance.csv").is_file():
+    if name == "exact_invariance":
         tradeoff_figure(out, out / "figures" / "tradeoff.png")
     if figures.is_dir():
         for fig in sorted(figures.iterdir()):
@@ -330,6 +353,7 @@ def main(argv=None) -> int:
     try:  # every folder is checked before any is written: the first export dirties the tree
         for study_dir in args.study_dirs:
             check_clean(study_dir)
+            check_size(study_dir, args.max_mb)
     except NotExportable as exc:
         print(f"Error: not exported: {exc}", file=sys.stderr)
         return 2

@@ -82,6 +82,15 @@ def test_large_invariance_table_is_summarised(tmp_path, export):
     assert set(points["count"]) == {2}
 
 
+def test_a_study_whose_tables_need_every_run_is_refused_when_too_large(tmp_path, export):
+    d = _study(tmp_path, "exact_invariance")
+    with pytest.raises(export.TooLarge, match=r"over --max-mb 1e-06.*export it with --max-mb 1"):
+        export.export(d, tmp_path / "reference", max_mb=1e-6)
+    assert not (tmp_path / "reference").exists()
+    assert export.main([str(d), "--out", str(tmp_path / "reference"), "--max-mb", "1e-6"]) == 2
+    assert not (tmp_path / "reference").exists()
+
+
 @pytest.mark.parametrize("sha", ["0123abc+dirty", None])
 def test_study_run_from_a_dirty_tree_is_refused(tmp_path, export, sha):
     d = _study(tmp_path, "zhang2019")
