@@ -96,6 +96,22 @@ def test_verdict_names_the_runs_that_stopped_before_their_plateau(exact, ref, tm
         "comparisons involving them are with under-trained models.*")
 
 
+def test_verdict_without_the_exact_designs_claims_nothing(exact, ref, tmp_path):
+    """A reference holding only the plain CNN (as a part of the study would) must not read as
+    'not exact' or as 'no detectable difference'."""
+    copy = tmp_path / "exact_invariance"
+    copy.mkdir()
+    (copy / "manifest.json").write_bytes((ref / "exact_invariance" / "manifest.json").read_bytes())
+    for f in ("runs.csv", "invariance.csv"):
+        df = pd.read_csv(ref / "exact_invariance" / f)
+        df[df["model"] == MAX].to_csv(copy / f, index=False)
+    text = exact.verdict(tmp_path)
+    assert "circular-shift consistency **not measured** (0 of 0 runs)" in text
+    assert "quarter-turn consistency **not measured** (0 of 0 runs)" in text
+    assert "not exact" not in text and "no detectable difference" not in text
+    assert text.count("**not testable (no interval)**") == 2
+
+
 def test_tradeoff_table_feeds_the_figure(exact, ref):
     from invariance.plots import plot_tradeoff
 
