@@ -87,15 +87,27 @@ def grids_of(table: pd.DataFrame) -> list[str]:
     return [str(c)[len(GRID_PREFIX):] for c in table.columns if str(c).startswith(GRID_PREFIX)]
 
 
-def mean_consistency(rows: pd.DataFrame | None, *, correct: bool = False) -> float:
-    """One run's invariance score: its ``mean_consistency`` summaries averaged over the sweeps
-    and grids (NaN if none); with ``correct=True`` its ``mean_consistency_correct`` ones."""
+def _run_consistencies(rows: pd.DataFrame | None, correct: bool) -> dict[str, float]:
+    """One run's finite ``mean_consistency`` (or ``_correct``) summaries by sweep, in order."""
     if rows is None or not len(rows):
-        return float("nan")
+        return {}
     wide = run_summaries(rows.assign(_run=0), keys=("_run",), run_metrics=())
     if wide is None:
-        return float("nan")
+        return {}
     prefix, names = (CORRECT_PREFIX, correct_sweeps_of(wide)) if correct else (CONSISTENCY_PREFIX, sweeps_of(wide))
-    values = wide[[prefix + s for s in names]].to_numpy(dtype=np.float64).ravel()
-    values = values[np.isfinite(values)]
-    return float(values.mean()) if len(values) else float("nan")
+    values = {s: float(wide[prefix + s].iloc[0]) for s in names}
+    return {s: v for s, v in values.items() if np.isfinite(v)}
+
+
+def mean_consistency(rows: pd.DataFrame | None, *, correct: bool = False) -> float:
+    """One run's invariance score: its ``mean_consistency`` summaries averaged over the sweeps
+    and grids (NaN if none); with ``correct=True`` its ``mean_consistency_correct`` ones.
+    :func:`consistency_sweeps` names what it averages."""
+    values = list(_run_consistencies(rows, correct).values())
+    return float(np.mean(values)) if values else float("nan")
+
+
+def consistency_sweeps(rows: pd.DataFrame | None, *, correct: bool = False) -> list[str]:
+    """The sweeps and grids whose summaries :func:`mean_consistency` averages, in table order:
+    a score over shifts and rotations together must say so wherever it is shown."""
+    return list(_run_consistencies(rows, correct))

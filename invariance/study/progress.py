@@ -12,7 +12,10 @@ from typing import Any, Mapping
 def run_line(result: Mapping[str, Any]) -> str:
     """The one-line summary of a finished run.
 
-    Example: ``done cnn_pool | none | n=200 | seed 0 | test acc 0.712 | consistency 0.654 | 12.3 s``.
+    Example: ``done cnn_pool | none | n=200 | seed 0 | test acc 0.712 | consistency 0.654 (mean
+    of dx, angle) | 12.3 s``. The consistency is the run's ``mean_consistency``, averaged over
+    every sweep of the evaluation (shifts and rotations alike), so the line names those sweeps
+    when the result carries its harness ``rows``.
     """
     head = (f"{result.get('model')} | {result.get('augmentation')} | n={_n(result.get('n_train'))} "
             f"| seed {result.get('seed')}")
@@ -24,6 +27,11 @@ def run_line(result: Mapping[str, Any]) -> str:
     cons = result.get("mean_consistency")
     acc_text = f"test acc {acc:.3f}" if isinstance(acc, (int, float)) else "test acc -"
     cons_text = f"consistency {cons:.3f}" if isinstance(cons, (int, float)) and cons == cons else "consistency -"
+    if result.get("rows") is not None and cons_text != "consistency -":
+        from invariance.curves.run_summary import consistency_sweeps  # pandas: not at CLI start-up
+
+        sweeps = consistency_sweeps(result["rows"])
+        cons_text += f" (mean of {', '.join(sweeps)})" if len(sweeps) > 1 else f" ({sweeps[0]})" if sweeps else ""
     return f"done {head} | {acc_text} | {cons_text}{tail}"
 
 
