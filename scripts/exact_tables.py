@@ -277,9 +277,11 @@ def _exactness(values: pd.Series) -> str:
     x = pd.to_numeric(values, errors="coerce").dropna()
     if x.empty:
         return f"**not measured** (0 of {len(values)} runs)"
-    if (x >= EXACT).all() and len(x) == len(values):
-        return f"**1.000 in every run** ({len(x)} runs)"
-    return f"**not exact** (min {x.min():.4f}, {len(x)} runs)"
+    if not (x >= EXACT).all():
+        return f"**not exact** (min {x.min():.4f}, {len(x)} of {len(values)} runs measured)"
+    if len(x) < len(values):
+        return f"**1.000 in every measured run** ({len(x)} of {len(values)} runs)"
+    return f"**1.000 in every run** ({len(x)} runs)"
 
 
 def _unconverged(ref: Path) -> str:

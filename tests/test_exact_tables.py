@@ -112,6 +112,16 @@ def test_verdict_without_the_exact_designs_claims_nothing(exact, ref, tmp_path):
     assert text.count("**not testable (no interval)**") == 2
 
 
+@pytest.mark.parametrize("values, text", [
+    ([1.0, 1.0, 1.0], "**1.000 in every run** (3 runs)"),
+    ([1.0, 1.0, float("nan")], "**1.000 in every measured run** (2 of 3 runs)"),
+    ([1.0, 0.99, float("nan")], "**not exact** (min 0.9900, 2 of 3 runs measured)"),
+    ([], "**not measured** (0 of 0 runs)"),
+])
+def test_exactness_wording(exact, values, text):
+    assert exact._exactness(pd.Series(values, dtype=float)) == text
+
+
 def test_tradeoff_table_feeds_the_figure(exact, ref):
     from invariance.plots import plot_tradeoff
 
