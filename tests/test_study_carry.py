@@ -52,6 +52,18 @@ def test_resume_from_a_pack_trains_only_what_is_missing(machines):
     assert manifest["carried"]["runs"] == 2
 
 
+def test_packing_carried_runs_again_writes_the_same_records(machines, tmp_path):
+    root, _, packed, _ = machines
+    again = pack_runs(root / "b" / "carry", tmp_path / "again")
+    assert set(packed.taken) < set(again.taken)
+    for run_id in packed.taken:
+        first = (root / "pack" / "runs" / run_id / "status.json").read_bytes()
+        assert (tmp_path / "again" / "runs" / run_id / "status.json").read_bytes() == first
+    new, = set(again.taken) - set(packed.taken)
+    record = json.loads((tmp_path / "again" / "runs" / new / "status.json").read_text())
+    assert record["carried"]["from"] == str(root / "b" / "carry")
+
+
 def test_a_pack_is_not_taken_under_other_evaluation_settings(machines, tmp_path):
     root, _, packed, _ = machines
     got = unpack_runs(root / "pack", tmp_path, packed.taken, eval_hash="another")

@@ -196,9 +196,12 @@ def _copy_run(src: Path, dst: Path, *, origin: str) -> None:
     record = read_json(src / "status.json")
     artifacts = record.get("artifacts") or {}
     record["artifacts"] = {k: v for k, v in artifacts.items() if k not in LEFT_BEHIND}
-    # A run carried twice (packed, resumed elsewhere, packed again) still says what it lacks.
-    left = [n for n in LEFT_BEHIND if n in artifacts] or (record.get("carried") or {}).get("left_behind", [])
-    record["carried"] = {"from": origin, "packed": now(), "left_behind": left}
+    # A run carried twice (packed, resumed elsewhere, packed again) keeps its first stamp: where
+    # it was trained, when it left, what it lacks; so packing the same runs again writes the
+    # same bytes, and a carry committed every few minutes changes only the runs that are new.
+    if not record.get("carried"):
+        left = [n for n in LEFT_BEHIND if n in artifacts]
+        record["carried"] = {"from": origin, "packed": now(), "left_behind": left}
     write_json(dst / "status.json", record)
 
 
