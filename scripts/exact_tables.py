@@ -94,12 +94,19 @@ def _name(model: str, augmentation: str) -> str:
     return short if augmentation == "none" else f"{short} + {augmentation}"
 
 
+def _measured(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce").dropna()
+
+
+def _all_exact(x: pd.Series) -> bool:
+    """Every measured value is 1 to float precision (and there is one)."""
+    return bool(len(x)) and bool((x >= EXACT).all())
+
+
 def _exact(values: pd.Series) -> str:
     """``1.000 (all runs)`` when every value is 1 to float precision; else mean ± std."""
-    x = pd.to_numeric(values, errors="coerce").dropna()
-    if len(x) and (x >= EXACT).all():
-        return f"**1.000 exactly** ({len(x)} runs)"
-    return mean_std(x)
+    x = _measured(values)
+    return f"**1.000 exactly** ({len(x)} runs)" if _all_exact(x) else mean_std(x)
 
 
 # ---------------------------------------------------------------- shifts
@@ -274,10 +281,10 @@ def verdict(ref: Path) -> str:
 def _exactness(values: pd.Series) -> str:
     """Whether every run's consistency is 1 to float precision; a design with no measured run
     is said to be unmeasured, not inexact."""
-    x = pd.to_numeric(values, errors="coerce").dropna()
+    x = _measured(values)
     if x.empty:
         return f"**not measured** (0 of {len(values)} runs)"
-    if not (x >= EXACT).all():
+    if not _all_exact(x):
         return f"**not exact** (min {x.min():.4f}, {len(x)} of {len(values)} runs measured)"
     if len(x) < len(values):
         return f"**1.000 in every measured run** ({len(x)} of {len(values)} runs)"
