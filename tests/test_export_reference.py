@@ -182,8 +182,9 @@ def test_an_unfinished_study_is_refused_and_names_the_way_to_carry_it(tmp_path, 
 
 
 def test_the_export_figures_are_the_same_every_time(tmp_path, script):
-    """The walk and accuracy bars draw their whiskers with the package's fixed-seed bootstrap, not
-    seaborn's unseeded one, so re-exporting a study does not change its figures."""
+    """The walks draw their whiskers with the package's fixed-seed bootstrap, not seaborn's
+    unseeded one, and the accuracy bars draw each seed as a dot, so re-exporting a study does not
+    change its figures."""
     rng = np.random.default_rng(3)
     walk = pd.DataFrame([{"model": m, "augmentation": a, "seed": s, "sweep": "walk", "metric": metric,
                           "value": float(rng.random())}
