@@ -30,6 +30,8 @@ GOALS = {
     "time_to_accuracy": {"cnn_pool_epochs_to_0.91": (5, "max")},
     # TensorFlow's images/s over JAX's on this machine: why TensorFlow is the CPU default (> 1).
     "backends": {"tensorflow_vs_jax": (1.0, "min")},
+    # p4 batch norm on the 4-D map over Keras's batch norm on the 5-D view: p4cnn step time ratio.
+    "p4_batch_norm": {"p4_bn_speedup": (1.5, "min")},
 }
 
 

@@ -74,6 +74,36 @@ def test_group_pooling_and_batch_norm():
     assert bn.gamma.shape == (2,)
 
 
+def test_p4_batch_norm_is_keras_batch_norm_on_the_5d_view():
+    """The 4-D computation gives what Keras's BatchNormalization gives on the (N, H, W, C, 4) view
+    with axis=-2: outputs in training and inference, the moving statistics, and the gradients."""
+    rng = np.random.default_rng(4)
+    x = (3.0 + 2.0 * rng.normal(size=(6, 5, 5, 12))).astype("float32")
+    ours = P4BatchNormalization(momentum=0.7)
+    ours.build(x.shape)
+    keras_bn = keras.layers.BatchNormalization(axis=-2, momentum=0.7)
+    keras_bn.build(_planes(x).shape)
+    weights = [rng.normal(size=(3,)).astype("float32"), rng.normal(size=(3,)).astype("float32"),
+               rng.normal(size=(3,)).astype("float32"), rng.uniform(0.5, 2.0, size=(3,)).astype("float32")]
+    ours.set_weights(weights)
+    keras_bn.set_weights(weights)
+    for training in (True, False):
+        np.testing.assert_allclose(_np(ours(x, training=training)),
+                                   _np(keras_bn(_planes(x), training=training)).reshape(x.shape), atol=1e-5)
+    np.testing.assert_allclose(_np(ours.moving_mean), _np(keras_bn.moving_mean), atol=1e-5)
+    np.testing.assert_allclose(_np(ours.moving_variance), _np(keras_bn.moving_variance), atol=1e-5, rtol=1e-5)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        xt, probe = tf.constant(x), tf.constant(rng.normal(size=x.shape).astype("float32"))
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(xt)
+            a = tf.reduce_sum(ours(xt, training=True) * probe)
+            b = tf.reduce_sum(tf.reshape(keras_bn(tf.reshape(xt, _planes(x).shape), training=True), x.shape) * probe)
+        np.testing.assert_allclose(tape.gradient(a, xt), tape.gradient(b, xt), atol=1e-5)
+        np.testing.assert_allclose(tape.gradient(a, ours.gamma), tape.gradient(b, keras_bn.gamma), rtol=1e-4)
+
+
 def test_p4_conv_needs_p4_maps_and_odd_kernels():
     with pytest.raises(ValueError, match="multiple of 4"):
         P4Conv2D(2)(np.zeros((1, 5, 5, 3), "float32"))
