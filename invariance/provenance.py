@@ -52,18 +52,32 @@ def device() -> str:
     return _cpu()
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (``taskset``, a container's cpuset)
+    where the platform tells it, else every core. The backends size their thread pools by it."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _cpu() -> str:
     cores = os.cpu_count()
     return f"cpu ({cores} cores, {platform.machine()}{_thread_cap(cores)})"
 
 
 def _thread_cap(cores: int | None) -> str:
-    # A worker of `--jobs N` gets a share of the cores (invariance.study.executors.worker_env);
-    # its wall times are then not those of a run that had the whole machine, so say so.
+    # A worker of `--jobs N` gets a share of the cores (invariance.study.executors.worker_env),
+    # and a process pinned by taskset gets fewer threads than the machine has cores. Its wall
+    # times are then not those of a run that had the whole machine, and its floats are rounded
+    # by a different split of the same reductions, so say so.
+    threads = usable_cores()
     cap = os.environ.get("TF_NUM_INTRAOP_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    if not (cap and cap.isdigit()) or (cores and int(cap) >= cores):
+    if cap and cap.isdigit() and int(cap) > 0:
+        threads = min(threads, int(cap))
+    if not cores or threads >= cores:
         return ""
-    return f", {int(cap)} thread{'s' if int(cap) > 1 else ''}"
+    return f", {threads} thread{'s' if threads > 1 else ''}"
 
 
 def planned_backend() -> str:

@@ -36,6 +36,7 @@ import sys
 from typing import Any, Callable
 
 from invariance.errors import InvarianceError, one_of
+from invariance.provenance import usable_cores
 
 EXECUTORS: dict[str, type] = {}
 
@@ -132,7 +133,7 @@ class LocalExecutor:
         import multiprocessing
 
         jobs = min(self.jobs, len(tasks))
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+        threads = max(1, usable_cores() // jobs)
         pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                       initializer=_init_worker, initargs=(context_args, os.getpid()))
         try:
