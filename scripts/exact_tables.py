@@ -242,7 +242,8 @@ def tradeoff_table(ref: Path) -> pd.DataFrame:
     ratios = {}
     for design, reference, value, _ in DATA_PAIRS:
         row, _target = data_ratio(everything, design, reference, value)
-        ratios[design] = (row["efficiency_ratio"], row["efficiency_ratio_lo"], row["efficiency_ratio_hi"])
+        ratios[design] = (row["efficiency_ratio"], row["efficiency_ratio_lo"], row["efficiency_ratio_hi"],
+                          _name(*reference))
     designs = [(m, a, "shifts", "circular", "test_accuracy") for m in SHIFT_MODELS for a in ("none", "shift")] + \
               [(m, a, "rotations", "rotation", "rotated_accuracy") for m, a in ROTATION_DESIGNS]
     rows = []
@@ -252,7 +253,7 @@ def tradeoff_table(ref: Path) -> pd.DataFrame:
         gain = diff(_pick(df, PLAIN, "none", consistency), _pick(df, model, aug, consistency))
         acc = diff(_pick(df, PLAIN, "none", accuracy), _pick(df, model, aug, accuracy))
         lever = "augmentation" if model == PLAIN else ("both" if aug != "none" else "architecture")
-        ratio = ratios.get((model, aug), (math.nan,) * 3)
+        ratio = ratios.get((model, aug), (math.nan,) * 3 + ("",))
         rows.append([_name(model, aug), lever, kind, *(100 * np.array([gain.estimate, gain.low, gain.high])),
                      *(100 * np.array([acc.estimate, acc.low, acc.high])), *ratio])
     return pd.DataFrame(rows, columns=list(TRADEOFF_COLUMNS))

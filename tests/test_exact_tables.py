@@ -129,6 +129,9 @@ def test_tradeoff_table_feeds_the_figure(exact, ref):
     assert df.loc["aps", "gain"] == pytest.approx(20.0) and df.loc["aps", "kind"] == "architecture"
     assert df.loc["max + rotate", "kind"] == "augmentation" and df.loc["p4 + rotate", "kind"] == "both"
     assert df.loc["p4 + rotate", "data_ratio"] == pytest.approx(0.25, rel=1e-3)
+    # each ratio names its reference: the rotation designs are priced against the same training
+    assert df.loc["p4 + rotate", "data_reference"] == "max + rotate" and df.loc["aps", "data_reference"] == "max"
+    assert df.loc["blur", "data_reference"] == ""
     assert math.isnan(df.loc["p4", "data_ratio"])  # measured at 16000 only
     assert math.isnan(df.loc["blur", "data_ratio"])
     assert "max" not in df.index  # the baseline

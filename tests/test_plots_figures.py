@@ -36,12 +36,12 @@ def t():
 def _designs() -> pd.DataFrame:
     """Designs against a plain CNN: gains and accuracy changes in points, data ratios (NaN: no curve)."""
     nan = float("nan")
-    rows = [("blur", "architecture", "shifts", 5.0, 3.0, 7.0, 0.3, -0.2, 0.8, nan, nan, nan),
-            ("aps", "architecture", "shifts", 12.0, 11.0, 13.0, -0.4, -1.0, 0.2, 0.9, 0.7, 1.2),
-            ("max + shift", "augmentation", "shifts", 9.0, 7.5, 10.5, -1.5, -2.5, -0.5, nan, nan, nan),
-            ("p4", "architecture", "rotations", 40.0, 38.0, 42.0, 20.0, 18.0, 22.0, 0.5, 0.3, 0.8),
-            ("max + rotate", "augmentation", "rotations", 35.0, 33.0, 37.0, 15.0, 13.0, 17.0, 1.0, 1.0, 1.0),
-            ("p4 + rotate", "both", "rotations", 41.0, nan, nan, 21.0, nan, nan, nan, nan, nan)]
+    rows = [("blur", "architecture", "shifts", 5.0, 3.0, 7.0, 0.3, -0.2, 0.8, nan, nan, nan, ""),
+            ("aps", "architecture", "shifts", 12.0, 11.0, 13.0, -0.4, -1.0, 0.2, 0.9, 0.7, 1.2, "cnn"),
+            ("max + shift", "augmentation", "shifts", 9.0, 7.5, 10.5, -1.5, -2.5, -0.5, nan, nan, nan, ""),
+            ("p4", "architecture", "rotations", 40.0, 38.0, 42.0, 20.0, 18.0, 22.0, 0.5, 0.3, 0.8, "cnn"),
+            ("max + rotate", "augmentation", "rotations", 35.0, 33.0, 37.0, 15.0, 13.0, 17.0, 1.0, 1.0, 1.0, "cnn"),
+            ("p4 + rotate", "both", "rotations", 41.0, nan, nan, 21.0, nan, nan, nan, nan, nan, "")]
     return pd.DataFrame(rows, columns=list(P.TRADEOFF_COLUMNS))
 
 
@@ -80,10 +80,10 @@ CASES = {
                               "power-law fit"]),
     "plot_cost": (lambda t: P.plot_cost(t.runs, t.inv, palette=t.pal), 2,
                   ["parameters (log scale)", "test accuracy", "mean consistency"]),
-    "plot_tradeoff": (lambda t: P.plot_tradeoff(t.designs, baseline="cnn", target="80% accuracy"), 2,
+    "plot_tradeoff": (lambda t: P.plot_tradeoff(t.designs, baseline="cnn", target="80% accuracy"), 4,
                       ["consistency gained (points)", "accuracy change (points)",
-                       "data needed (× baseline, log scale)", "What it costs in data", "against cnn",
-                       "(to 80% accuracy)"]),
+                       "data needed, log scale\n(× that of cnn)", "Shifts: what it costs in data",
+                       "Rotations: what it costs in accuracy", "against cnn", "(to 80% accuracy)"]),
 }
 
 
@@ -225,11 +225,44 @@ def test_radial_curve_shows_only_full_rings():
 
 def test_tradeoff_draws_each_design_once_per_panel_where_measured(t):
     fig = P.plot_tradeoff(t.designs)
-    left, right = fig.axes[0], fig.axes[1]
-    assert len(left.containers) == 6 and len(right.containers) == 3  # data ratios only where curves were measured
-    assert right.get_yscale() == "log"
-    texts = {txt.get_text() for txt in left.texts}
-    assert {"blur", "aps", "p4", "p4 + rotate"} <= texts
+    shifts, rotations = fig.axes[0:2], fig.axes[2:4]  # a row per invariance: accuracy, data
+    assert [len(ax.containers) for ax in (*shifts, *rotations)] == [3, 1, 3, 2]  # ratios only where measured
+    assert shifts[1].get_yscale() == "log" and rotations[1].get_yscale() == "log"
+    assert {txt.get_text() for txt in shifts[0].texts} == {"blur", "aps", "max + shift"}
+    assert {txt.get_text() for txt in rotations[0].texts} == {"p4", "max + rotate", "p4 + rotate"}
+
+
+def test_tradeoff_names_the_reference_of_each_data_ratio(t):
+    # the rotation designs priced against the plain CNN trained with rotations, not the baseline
+    designs = t.designs.assign(data_reference=t.designs["data_reference"].where(
+        t.designs["invariance"] == "shifts", "max + rotate"))
+    fig = P.plot_tradeoff(designs, baseline="cnn")
+    assert fig.axes[1].get_ylabel() == "data needed, log scale\n(× that of cnn)"
+    assert fig.axes[3].get_ylabel() == "data needed, log scale\n(× that of max + rotate)"
+    mixed = t.designs.assign(data_reference=["", "cnn", "", "cnn", "max", ""])
+    fig = P.plot_tradeoff(mixed, baseline="cnn")
+    assert fig.axes[3].get_ylabel() == "data needed, log scale\n(× that of the design's reference)"
+    assert {txt.get_text() for txt in fig.axes[3].texts} == {"p4 ÷ cnn", "max + rotate ÷ max"}
+
+
+def test_a_row_without_learning_curves_says_so_and_keeps_a_linear_axis(t):
+    designs = t.designs.assign(data_ratio=t.designs["data_ratio"].where(t.designs["invariance"] == "shifts"))
+    fig = P.plot_tradeoff(designs)
+    assert fig.axes[3].get_yscale() == "linear" and not fig.axes[3].get_yticks().size
+    assert fig.axes[3].get_ylabel() == ""
+    assert "no learning curves measured" in {txt.get_text() for txt in fig.axes[3].texts}
+
+
+@pytest.mark.parametrize("lo, hi, ticks", [
+    (0.9, 1.6, [1.0, 1.2, 1.4, 1.6]),      # a narrow range gets the fine rung
+    (0.3, 1.1, [0.3, 0.5, 0.7, 1.0]),
+    (0.2, 6.0, [0.2, 0.5, 1.0, 2.0, 5.0]),
+    (0.05, 30.0, [0.1, 1.0, 10.0]),        # past two decades, whole decades
+])
+def test_ratio_ticks_take_the_coarsest_rung_with_three_ticks(lo, hi, ticks):
+    from invariance.plots.tradeoff import ratio_ticks
+
+    assert ratio_ticks(lo, hi) == ticks
 
 
 @pytest.mark.parametrize("lo, hi, subs", [
