@@ -574,3 +574,12 @@ def test_far_extrapolation_is_not_printed_as_a_number():
     assert flat.target_summary == ("flat: 85% not reached within the measured range (the fit suggests over 1,000x "
                                    "the largest measured n)")
     assert flat.efficiency_summary.startswith("flat: no efficiency ratio to ref at 85%: flat not reached within")
+
+
+@pytest.mark.parametrize("ratio, text", [
+    (6.31, "6.3"), (12.4, "12"), (0.523, "0.52"), (1.0, "1.0"), (1.26, "1.3"),
+    (1.02, "1.02"), (0.996, "0.996"), (0.97, "0.97"), (1.004, "1.004"), (1.0004, "1.000"),
+    (float("inf"), "unbounded"), (float("nan"), "n/a"),
+])
+def test_format_ratio_never_prints_a_ratio_other_than_1_as_1(ratio, text):
+    assert format_ratio(ratio) == text

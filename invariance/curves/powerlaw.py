@@ -197,12 +197,20 @@ def format_n(n: float) -> str:
 
 
 def format_ratio(r: float) -> str:
-    """A ratio for sentences: 6.31 -> '6.3', 12.4 -> '12', 0.523 -> '0.52', inf -> 'unbounded'."""
+    """A ratio for sentences: 6.31 -> '6.3', 12.4 -> '12', 0.523 -> '0.52', inf -> 'unbounded'.
+
+    A ratio other than 1 never reads as 1 (1.02 -> '1.02', 0.996 -> '0.996'): an interval
+    bound just above 1 printed as '1.0' would read as touching "the same data"."""
     if not math.isfinite(r):
         return _non_finite(r)
     if r >= 10:
         return f"{r:,.0f}"
-    return f"{r:.1f}" if r >= 1 else f"{r:.2g}"
+    text = f"{r:.1f}" if r >= 1 else f"{r:.2g}"
+    for digits in (2, 3):
+        if r == 1 or float(text) != 1:
+            break
+        text = f"{r:.{digits}f}"
+    return text
 
 
 def _non_finite(x: float) -> str:
