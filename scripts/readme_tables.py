@@ -618,7 +618,65 @@ def verdicts(ref: Path) -> str:
     return table(["Study", "Verdict (95% CIs paired by seed)"], [[s, short(f(ref)) + old(d)] for s, f, d in rows])
 
 
+# ---------------------------------------------------------------- the machine and the data
+
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
+DEBIAN_DATASETS = "/usr/share/datasets/"  # where Debian's dataset-<name> packages put their files
+
+
+def _hardware(device: str) -> str:
+    """``cpu (2 cores, x86_64)`` -> ``2 CPU cores, no GPU``; an accelerator's own words otherwise."""
+    cpu = re.match(r"cpu \((\d+) cores", device or "")
+    return f"{cpu.group(1)} CPU cores, no GPU" if cpu else (device or "device not recorded")
+
+
+def _software(provenance: dict) -> str:
+    versions = provenance.get("versions") or {}
+    backend = provenance.get("backend") or ""
+    if not versions.get("keras"):
+        return "versions not recorded"
+    where = "CPU" if str(provenance.get("device", "")).startswith("cpu") else "accelerator"
+    return (f"Python {versions.get('python', '?')}, Keras {versions['keras']} on the "
+            f"{BACKEND_NAMES.get(backend, backend)} {versions.get(backend, '?')} {where} backend, "
+            f"NumPy {versions.get('numpy', '?')}")
+
+
+def _dataset_words(dataset: dict) -> str:
+    name = DATASET_NAMES.get(dataset.get("name"), dataset.get("name"))
+    source = str(dataset.get("source", ""))
+    package = f"Debian's `dataset-{Path(source).name}`" if source.startswith(DEBIAN_DATASETS) else f"`{source}`"
+    return (f"{name} ({dataset['n_train']:,} training and {dataset['n_test']:,} test images, from {package})"
+            if {"n_train", "n_test"} <= set(dataset) else str(name))
+
+
+def environment(ref: Path) -> str:
+    """The machine, the software and the data of every reference folder, from their manifests:
+    one line when they agree, else each setting with the folders that used it."""
+    settings: dict[str, list[str]] = {}
+    data: dict[str, list[str]] = {}
+    for manifest in sorted(ref.glob("*/manifest.json")):
+        m = json.loads(manifest.read_text())
+        provenance = m.get("provenance") or {}
+        folder = manifest.parent.name
+        setting = f"{_hardware(provenance.get('device', ''))}; {_software(provenance)}"
+        settings.setdefault(setting, []).append(folder)
+        if isinstance(m.get("dataset"), dict):
+            data.setdefault(_dataset_words(m["dataset"]), []).append(folder)
+
+    def listed(groups: dict[str, list[str]]) -> str:
+        if len(groups) == 1:
+            return next(iter(groups))
+        return "; ".join(f"{words} ({', '.join(f'`{f}`' for f in folders)})" for words, folders in groups.items())
+
+    if not settings:
+        return "*No reference folder yet.*"
+    text = f"**Hardware and software ({'all runs' if len(settings) == 1 else 'by reference'}):** {listed(settings)}."
+    return text + (f" Data: {listed(data)}." if data else "")
+
+
 TABLES: dict[str, Renderer] = {
+    "environment": environment,
     "data_hunger": data_hunger,
     "data_hunger_curves": data_hunger_curves,
     "data_hunger_paired": data_hunger_paired,

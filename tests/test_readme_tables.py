@@ -262,6 +262,7 @@ KNOWN = {  # table -> substrings its synthetic rendering must hold
     "fashion_mnist_benchmark": ["| `cnn_pool` | 1,000 | 0.9010 ± 0.0014 (2) | epochs run 5; converged: not recorded | "
                                 "1.0 ± 0.0 | small CNNs 0.876-0.932 |",
                                 "Training minutes per run, on cpu (2 cores, x86_64, 1 thread)."],
+    "environment": ["**Hardware and software (all runs):** device not recorded; versions not recorded."],
     "fashion_mnist_benchmark_verdict": ["inside the small-CNN band: `cnn_pool`; below it: `lenet5`. Best preset: "
                                         "`cnn_pool` (0.9010; misses the 0.92 target). `cnn_pool`: 0.9010 (misses the "
                                         "0.91 target)."],
@@ -412,3 +413,27 @@ def test_docs_hook_renders_the_readme_block(tables):
     spec.loader.exec_module(hooks)
     page = hooks.on_page_markdown("x\n\n<!-- reference-table zhang2019_verdict -->\n", None, None, None)
     assert page == "x\n\n" + tables.render("zhang2019_verdict") + "\n"
+
+
+def _manifest_with(folder: Path, *, device: str, keras: str, source: str = "/usr/share/datasets/fashion-mnist"):
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({
+        "provenance": {"backend": "tensorflow", "device": device, "git_sha": "0123456789abcdef",
+                       "versions": {"python": "3.11.7", "keras": keras, "tensorflow": "2.21.0", "numpy": "2.4.6"}},
+        "dataset": {"name": "fashion_mnist", "source": source, "n_train": 60000, "n_test": 10000}}))
+
+
+def test_the_environment_line_comes_from_the_manifests(tables, tmp_path):
+    _manifest_with(tmp_path / "a", device="cpu (2 cores, x86_64)", keras="3.15.1")
+    _manifest_with(tmp_path / "b", device="cpu (2 cores, x86_64)", keras="3.15.1")
+    assert tables.environment(tmp_path) == (
+        "**Hardware and software (all runs):** 2 CPU cores, no GPU; Python 3.11.7, Keras 3.15.1 on the TensorFlow "
+        "2.21.0 CPU backend, NumPy 2.4.6. Data: Fashion-MNIST (60,000 training and 10,000 test images, from "
+        "Debian's `dataset-fashion-mnist`).")
+    # a reference made with other software or data is named beside its setting, not folded in
+    _manifest_with(tmp_path / "c", device="gpu:0 (NVIDIA H100)", keras="3.16.0", source="/data/fmnist")
+    text = tables.environment(tmp_path)
+    assert text.startswith("**Hardware and software (by reference):** 2 CPU cores, no GPU; Python 3.11.7, Keras "
+                           "3.15.1 on the TensorFlow 2.21.0 CPU backend, NumPy 2.4.6 (`a`, `b`); gpu:0 (NVIDIA H100); "
+                           "Python 3.11.7, Keras 3.16.0 on the TensorFlow 2.21.0 accelerator backend, NumPy 2.4.6 (`c`).")
+    assert "(`a`, `b`); Fashion-MNIST (60,000 training and 10,000 test images, from `/data/fmnist`) (`c`)." in text
