@@ -1,6 +1,7 @@
 """Copies a study's compact outputs to results/reference/<name>/ (tables, figures, report; no models).
 
     python scripts/export_reference.py results/zhang2019 [--out results/reference] [--max-mb 2]
+    python scripts/export_reference.py results/data_hunger_cpu --as data_hunger
 
 Copied: runs.csv, invariance.csv (when under --max-mb; otherwise its summary rows and the
 per-point rows averaged over seeds, as invariance_points.csv), learning_curves.csv, curves.csv,
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -295,16 +297,18 @@ def _note_runs(study_dir: Path, manifest_path: Path) -> None:
 
 
 def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = False,
-           checked: bool = False) -> Path:
+           checked: bool = False, name: str | None = None) -> Path:
     """Copies ``study_dir``'s compact outputs to ``out_root/<name>``; raises NotExportable
     (writing nothing) unless :func:`check_clean` passes (``checked``: the caller already ran it, before
-    an earlier export in the same call changed the tree)."""
+    an earlier export in the same call changed the tree). ``name``: the reference folder's name
+    when it is not the study folder's (the README reads ``data_hunger`` from the study
+    ``data_hunger_cpu``); the per-study extras (effects, figures) follow it."""
     from invariance.results import read_table
 
     if not checked:
         check_clean(study_dir)
         check_size(study_dir, max_mb)
-    name = study_dir.name
+    name = name or study_dir.name
     out = out_root / name
     if out.exists():
         shutil.rmtree(out)
@@ -352,7 +356,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/reference"))
     parser.add_argument("--max-mb", type=float, default=2.0)
     parser.add_argument("--svg", action="store_true", help="also copy SVG/PDF figures")
+    parser.add_argument("--as", dest="name", metavar="NAME",
+                        help="the reference folder's name, when it is not the study folder's (one study only)")
     args = parser.parse_args(argv)
+    if args.name is not None and (len(args.study_dirs) != 1 or not re.fullmatch(r"[A-Za-z0-9_-]+", args.name)):
+        print("Error: --as names one reference folder (letters, digits, _ and -) for one study folder; received "
+              f"{args.name!r} for {len(args.study_dirs)} folder(s)", file=sys.stderr)
+        return 2
     for study_dir in args.study_dirs:
         if not (study_dir / "runs.csv").is_file():
             print(f"Error: {study_dir} has no runs.csv (not a study folder)", file=sys.stderr)
@@ -365,7 +375,7 @@ def main(argv=None) -> int:
         print(f"Error: not exported: {exc}", file=sys.stderr)
         return 2
     for study_dir in args.study_dirs:
-        out = export(study_dir, args.out, max_mb=args.max_mb, svg=args.svg, checked=True)
+        out = export(study_dir, args.out, max_mb=args.max_mb, svg=args.svg, checked=True, name=args.name)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
         print(f"{study_dir} -> {out} ({size / 1e6:.2f} MB)")
     return 0

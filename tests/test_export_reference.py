@@ -152,6 +152,24 @@ def test_every_folder_is_checked_before_any_is_written(tmp_path, export):
     assert not (tmp_path / "reference").exists()
 
 
+def test_as_names_the_reference_folder_and_its_extras_follow_the_name(tmp_path, export, capsys):
+    d = _study(tmp_path, "kauderer2017_cpu")  # a study file's name beside the README's folder name
+    assert export.main([str(d), "--out", str(tmp_path / "reference"), "--as", "kauderer2017"]) == 0
+    out = tmp_path / "reference" / "kauderer2017"
+    assert (out / "runs.csv").is_file() and (out / "effects.csv").is_file()  # EFFECTS is keyed by the reference
+    assert not (tmp_path / "reference" / "kauderer2017_cpu").exists()
+
+
+@pytest.mark.parametrize("args", [["--as", "../x"], ["--as", "a b"], ["SECOND", "--as", "ok"]])
+def test_as_is_refused_for_a_bad_name_or_several_folders(tmp_path, export, capsys, args):
+    d = _study(tmp_path, "a")
+    args = [str(_study(tmp_path, "b")) if a == "SECOND" else a for a in args]
+    assert export.main([str(d), *args, "--out", str(tmp_path / "reference")]) == 2
+    err = capsys.readouterr().err
+    assert "--as names one reference folder" in err and "received" in err
+    assert not (tmp_path / "reference").exists()
+
+
 def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
