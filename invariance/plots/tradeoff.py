@@ -78,18 +78,18 @@ def plot_tradeoff(designs: pd.DataFrame, *, baseline: str = "the baseline", targ
     shown = designs.dropna(subset=["gain", "accuracy"])
     if shown.empty:
         raise MissingDataError("tradeoff: needs designs with a consistency gain and an accuracy change")
-    kinds = list(dict.fromkeys(shown["invariance"]))
+    kinds = {kind: shown[shown["invariance"] == kind] for kind in dict.fromkeys(shown["invariance"])}
     palette = model_palette(shown["invariance"])
     fig, axes = new_figure(len(kinds), 2, panel=(5.6, 4.2), sharex="row")
-    for (left, right), invariance in zip(axes, kinds):
-        here = shown[shown["invariance"] == invariance]
+    for (left, right), (invariance, here) in zip(axes, kinds.items()):
         for ax, column, log in ((left, "accuracy", False), (right, "data_ratio", True)):
             _draw_panel(ax, here.dropna(subset=[column]), column, log, palette)
         left.set_ylabel("accuracy change (points)")
         if here["data_ratio"].notna().any():
             right.set_ylabel(f"data needed, log scale\n(× {_reference_words(here)})")
-        left.set_title(f"{str(invariance).capitalize()}: what it costs in accuracy")
-        right.set_title(f"{str(invariance).capitalize()}: what it costs in data" + (f"\n(to {target})" if target else ""))
+        name = str(invariance).capitalize()
+        left.set_title(f"{name}: what it costs in accuracy")
+        right.set_title(f"{name}: what it costs in data" + (f"\n(to {target})" if target else ""))
     for ax in axes.flat:  # each row has its own x scale, so each says what it is
         ax.set_xlabel("consistency gained (points)")
     handles = [Line2D([], [], color=palette[i], marker="o", linestyle="", label=str(i)) for i in palette]
@@ -99,8 +99,7 @@ def plot_tradeoff(designs: pd.DataFrame, *, baseline: str = "the baseline", targ
     title_figure(fig, "Invariance gained against its cost",
                  f"against {baseline}; 95% CIs paired by seed")
     # labels last: they are placed in axes fractions against the final layout
-    for (left, right), invariance in zip(axes, kinds):
-        here = shown[shown["invariance"] == invariance]
+    for (left, right), here in zip(axes, kinds.values()):
         for ax, column in ((left, "accuracy"), (right, "data_ratio")):
             rows = here.dropna(subset=[column])
             several = column == "data_ratio" and len(_references(rows)) > 1
@@ -152,7 +151,8 @@ def _bar_points(rows: pd.DataFrame, column: str, *, per_bar: int = 9) -> list[tu
     out = []
     for r in rows.itertuples():
         y = getattr(r, column)
-        for lo, hi, horizontal in ((r.gain_lo, r.gain_hi, True), (getattr(r, f"{column}_lo"), getattr(r, f"{column}_hi"), False)):
+        for lo, hi, horizontal in ((r.gain_lo, r.gain_hi, True),
+                                   (getattr(r, f"{column}_lo"), getattr(r, f"{column}_hi"), False)):
             if np.isfinite(lo) and np.isfinite(hi):
                 out += [(v, y) if horizontal else (r.gain, v) for v in np.linspace(lo, hi, per_bar)]
     return out
