@@ -22,7 +22,9 @@ SHA that is missing or ends in ``+dirty`` (the runs were made from uncommitted c
 re-run the study from the clean checkout (``--fresh``) and export again. It refuses, too, a study
 that has not run all the runs its manifest plans: a reference is a finished study (carry an
 unfinished one with ``invariance pack``), and a study of PER_RUN_ROWS whose invariance.csv is over
---max-mb (its tables need every run's rows, not the seed means).
+--max-mb (its tables need every run's rows, not the seed means). The new folder is written
+beside the old one and swapped in only when complete: an export that fails half-way leaves the
+previous reference as it was.
 """
 from __future__ import annotations
 
@@ -303,16 +305,32 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
     an earlier export in the same call changed the tree). ``name``: the reference folder's name
     when it is not the study folder's (the README reads ``data_hunger`` from the study
     ``data_hunger_cpu``); the per-study extras (effects, figures) follow it."""
-    from invariance.results import read_table
-
     if not checked:
         check_clean(study_dir)
         check_size(study_dir, max_mb)
     name = name or study_dir.name
-    out = out_root / name
-    if out.exists():
-        shutil.rmtree(out)
+    final = out_root / name
+    # Written beside the reference and swapped in at the end, so that a failure half-way leaves
+    # the previous reference as it was. The staging folder holds a folder of the final name,
+    # because the README renderers read a reference by its name (the tradeoff figure does).
+    staging = out_root / f".{name}.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
+    out = staging / name
     out.mkdir(parents=True)
+    try:
+        _write(study_dir, out, name, max_mb=max_mb, svg=svg)
+        if final.exists():
+            shutil.rmtree(final)
+        out.rename(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def _write(study_dir: Path, out: Path, name: str, *, max_mb: float, svg: bool) -> None:
+    from invariance.results import read_table
+
     limit = max_mb * 1024 * 1024
     for table in TABLES:
         if (study_dir / table).is_file():
@@ -347,7 +365,6 @@ def export(study_dir: Path, out_root: Path, *, max_mb: float = 2.0, svg: bool = 
         path = study_dir / report
         if path.is_file() and path.stat().st_size <= limit:
             shutil.copy2(path, out / report)
-    return out
 
 
 def main(argv=None) -> int:

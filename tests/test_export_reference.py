@@ -170,6 +170,25 @@ def test_as_is_refused_for_a_bad_name_or_several_folders(tmp_path, export, capsy
     assert not (tmp_path / "reference").exists()
 
 
+def test_a_failed_export_leaves_the_previous_reference_as_it_was(tmp_path, export, monkeypatch):
+    d = _study(tmp_path, "kauderer2017")
+    out = export.export(d, tmp_path / "reference")
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (d / "report.md").write_text("# a newer report")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("figure failed half-way")
+
+    monkeypatch.setattr(export, "walk_figure", broken)
+    with pytest.raises(RuntimeError, match="half-way"):
+        export.export(d, tmp_path / "reference")
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in (tmp_path / "reference").iterdir()) == ["kauderer2017"]  # no staging left
+    monkeypatch.undo()
+    monkeypatch.setattr(export, "tree_changes", lambda: [])
+    assert (export.export(d, tmp_path / "reference") / "report.md").read_text() == "# a newer report"
+
+
 def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
